@@ -1,0 +1,70 @@
+"""petition_app: campaign pages, signing and delivery for small teams, built for signer safety."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from petition_app.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application; tests pass a mapping that overrides the environment's settings."""
+    app = Flask(
+        __name__,
+        instance_path=str((config or {}).get("INSTANCE_PATH") or ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    if config:
+        env.update({k: str(v) for k, v in config.items() if isinstance(v, str) and k.isupper()})
+    app.config.from_object(Config(app.instance_path, env))
+    if config:
+        app.config.update(config)
+
+    _init_extensions(app)
+    _init_blueprints(app)
+
+    from petition_app import cli, errors, security, templating
+
+    security.init_app(app)
+    templating.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    logging.getLogger("werkzeug").addFilter(security.AddressScrubber())
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from petition_app import db_setup, i18n
+    from petition_app.cache import make_cache
+    from petition_app.extensions import babel, csrf, db, htmx, limiter, migrate
+
+    db.init_app(app)
+    db_setup.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True, render_as_batch=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    limiter.init_app(app)
+    app.extensions["petition_cache"] = make_cache(app.config.get("REDIS_URL"))
+    import petition_app.models  # noqa: F401  (register the tables)
+
+
+def _init_blueprints(app: Flask) -> None:
+    from petition_app.campaigns.views import bp as campaigns_bp
+    from petition_app.pages.views import bp as pages_bp
+    from petition_app.signing.views import bp as signing_bp
+
+    app.register_blueprint(campaigns_bp)
+    app.register_blueprint(signing_bp)
+    app.register_blueprint(pages_bp)

@@ -1,0 +1,71 @@
+"""Public campaign pages and their live regions."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, make_response, render_template, request
+from flask_babel import get_locale
+from jinja2_fragments.flask import render_block
+
+from petition_app import counts
+from petition_app.campaigns.queries import more_actions, open_campaigns, public_campaign_or_404
+from petition_app.signing.forms import SignForm
+
+bp = Blueprint("campaigns", __name__)
+
+
+@bp.get("/")
+def index():
+    campaigns = open_campaigns()
+    return render_template(
+        "campaigns/index.html", campaigns=campaigns, snapshots={c.id: counts.snapshot(c) for c in campaigns}
+    )
+
+
+@bp.get("/campaigns/<slug>")
+def show(slug: str):
+    campaign = public_campaign_or_404(slug)
+    form = SignForm(locale=str(get_locale()))
+    return render_template("campaigns/show.html", **campaign_context(campaign, form=form))
+
+
+@bp.get("/campaigns/<slug>/thanks")
+def thanks(slug: str):
+    campaign = public_campaign_or_404(slug)
+    return render_template("campaigns/thanks.html", **campaign_context(campaign, thanks=True))
+
+
+@bp.get("/campaigns/<slug>/counter")
+def counter(slug: str):
+    """The counter fragment for polling: served from the cache, revalidated with an ETag."""
+    snap = counts.cached_snapshot(slug)
+    if snap is None:
+        abort(404)
+    html = render_template("campaigns/_counter_fragment.html", snap=snap)
+    response = make_response(html)
+    seconds = current_app.config["COUNTER_CACHE_SECONDS"]
+    response.headers["Cache-Control"] = f"public, max-age={seconds}, stale-while-revalidate={seconds * 2}"
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@bp.get("/campaigns/<slug>/actions")
+def actions(slug: str):
+    campaign = public_campaign_or_404(slug)
+    response = make_response(
+        render_block("campaigns/show.html", "actions", **campaign_context(campaign, thanks=True))
+    )
+    response.headers["Cache-Control"] = "public, max-age=30"
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    return response
+
+
+def campaign_context(campaign, form=None, thanks: bool = False) -> dict:
+    return {
+        "campaign": campaign,
+        "snap": counts.snapshot(campaign),
+        "form": form,
+        "thanks": thanks,
+        "actions": more_actions(campaign),
+        "action_snaps": None,
+    }

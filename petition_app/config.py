@@ -1,0 +1,78 @@
+"""Configuration: safe defaults, overridden from the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value not in (None, "") else default
+    except ValueError:
+        return default
+
+
+def load_or_create_secret(instance_path: str, name: str = "secret_key") -> str:
+    """Read a secret from the instance folder, creating it (mode 0600) on first use."""
+    path = Path(instance_path) / name
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    return value
+
+
+class Config:
+    """Every setting the application reads, with its default."""
+
+    def __init__(self, instance_path: str, env: dict[str, str] | None = None):
+        env = os.environ if env is None else env
+        self.SECRET_KEY = env.get("SECRET_KEY") or load_or_create_secret(instance_path)
+        self.SQLALCHEMY_DATABASE_URI = env.get("DATABASE_URL") or (
+            "sqlite:///" + str(Path(instance_path) / "petition_app.sqlite3")
+        )
+        self.PUBLIC_URL = (env.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/")
+        self.SITE_NAME = env.get("SITE_NAME") or "Petitions"
+        self.REDIS_URL = env.get("REDIS_URL") or None
+
+        # Rate limits (Flask-Limiter); storage is memory unless Redis is configured.
+        self.RATELIMIT_ENABLED = _bool(env.get("RATELIMIT_ENABLED"), True)
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_HEADERS_ENABLED = False
+        self.RATELIMIT_SIGN = env.get("RATELIMIT_SIGN") or "30 per minute;300 per hour"
+
+        # Live regions.
+        self.COUNTER_POLL_SECONDS = _int(env.get("COUNTER_POLL_SECONDS"), 10)
+        self.COUNTER_CACHE_SECONDS = _int(env.get("COUNTER_CACHE_SECONDS"), 3)
+
+        # Signer data.
+        self.SIGNATURE_TIME_PRECISION = env.get("SIGNATURE_TIME_PRECISION") or "hour"
+        self.SIGNER_HASH_KEY = env.get("SIGNER_HASH_KEY") or None  # derived from SECRET_KEY when unset
+        self.TRUSTED_PROXIES = _int(env.get("TRUSTED_PROXIES"), 0)
+
+        # Forms: campaign pages stay open for hours; tokens are bound to the session instead of a clock.
+        self.WTF_CSRF_TIME_LIMIT = None
+        self.MAX_CONTENT_LENGTH = _int(env.get("MAX_CONTENT_LENGTH"), 1024 * 1024)
+
+        self.LANGUAGES = ["en", "ru"]
+        self.BABEL_DEFAULT_LOCALE = "en"
+        self.BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).parent / "translations")
+
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = self.PUBLIC_URL.startswith("https://")
+        self.PREFERRED_URL_SCHEME = "https" if self.SESSION_COOKIE_SECURE else "http"
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        if self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
+            self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}}

@@ -1,0 +1,27 @@
+"""Per-connection database settings."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")  # wiped signer data does not linger in free pages
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def init_app(app: Flask) -> None:
+    from petition_app.extensions import db
+
+    with app.app_context():
+        engine: Engine = db.engine
+        if engine.dialect.name == "sqlite" and not getattr(engine, "_petition_pragmas", False):
+            event.listen(engine, "connect", _sqlite_pragmas)
+            engine._petition_pragmas = True  # type: ignore[attr-defined]

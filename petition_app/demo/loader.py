@@ -1,0 +1,63 @@
+"""`flask demo load`: the seed campaigns, loaded once; running it again changes nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from petition_app.extensions import db
+from petition_app.models import Campaign, CampaignStatus, CampaignUpdate, Organisation, RelatedCampaign
+
+demo_cli = AppGroup("demo", help="Demo content.")
+
+CAMPAIGN_FIELDS = (
+    "title", "lead", "body", "quote", "quote_attribution", "petition_heading", "targets", "petition_text",
+    "petition_closing", "goal", "goal_fixed", "offline_count", "delivery_note", "started_by", "language",
+)
+
+
+def load_demo() -> tuple[int, int]:
+    """Create the demo organisations and campaigns that do not exist yet; returns how many of each were added."""
+    from petition_app.demo.content import CAMPAIGNS, ORGANISATIONS
+
+    orgs = {o.slug: o for o in db.session.execute(select(Organisation)).scalars()}
+    added_orgs = 0
+    for data in ORGANISATIONS:
+        if data["slug"] not in orgs:
+            orgs[data["slug"]] = Organisation(**data)
+            db.session.add(orgs[data["slug"]])
+            added_orgs += 1
+
+    existing = {c.slug: c for c in db.session.execute(select(Campaign)).scalars()}
+    created: list[tuple[Campaign, dict]] = []
+    for data in CAMPAIGNS:
+        if data["slug"] in existing:
+            continue
+        campaign = Campaign(slug=data["slug"], status=CampaignStatus(data["status"]),
+                            organisation=orgs[data["organisation"]],
+                            partners=[orgs[s] for s in data["partners"]],
+                            demands="\n".join(data["demands"]),
+                            **{field: data[field] for field in CAMPAIGN_FIELDS})
+        campaign.updates = [
+            CampaignUpdate(published_on=date.fromisoformat(u["published_on"]), title=u["title"], body=u["body"])
+            for u in data["updates"]
+        ]
+        db.session.add(campaign)
+        existing[campaign.slug] = campaign
+        created.append((campaign, data))
+    db.session.flush()
+    for campaign, data in created:
+        for position, slug in enumerate(data["related"]):
+            db.session.add(RelatedCampaign(campaign_id=campaign.id, related_id=existing[slug].id, position=position))
+    db.session.commit()
+    return added_orgs, len(created)
+
+
+@demo_cli.command("load")
+def load_command() -> None:
+    """Load the demo campaigns (idempotent)."""
+    orgs, campaigns = load_demo()
+    click.echo(f"Demo content: {orgs} organisations and {campaigns} campaigns added.")

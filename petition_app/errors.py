@@ -1,0 +1,52 @@
+"""Friendly error pages (full pages, or fragments for htmx requests); never a bare 500."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from petition_app.extensions import db, htmx
+
+
+def _messages() -> dict[int, tuple[str, str]]:
+    return {
+        400: (_("Something was wrong with that request"), _("Please go back, reload the page and try again.")),
+        404: (_("Page not found"), _("This page does not exist, or the campaign is no longer online.")),
+        405: (_("Not allowed"), _("This address cannot be used that way.")),
+        409: (_("Not possible right now"), _("This action is no longer possible.")),
+        413: (_("Too much data"), _("What you sent is too large. Please shorten it and try again.")),
+        429: (_("Please slow down"), _("Too many requests came from your network. Please wait a minute and try again.")),
+        500: (_("Something went wrong"), _("Nothing you did caused this. Please try again in a moment.")),
+    }
+
+
+def render_error(status: int, detail: str | None = None):
+    messages = _messages()
+    title, text = messages.get(status, messages[400 if status < 500 else 500])
+    if htmx:
+        # Show the message in the page's message area and leave the form (and what was typed) alone.
+        body = render_template("errors/_fragment.html", status=status, title=title, text=detail or text)
+        return body, status, {"HX-Retarget": "#messages", "HX-Reswap": "innerHTML"}
+    return render_template("errors/error.html", status=status, title=title, text=detail or text), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_error(
+            400, _("Your form expired or came from another site. Please reload the page and submit it again.")
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        return render_error(error.code)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        db.session.rollback()
+        app.logger.exception("Unhandled error")
+        return render_error(500)

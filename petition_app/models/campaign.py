@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from petition_app.extensions import db
+from petition_app.models.base import utcnow
+from petition_app.models.org import Organisation
+
+
+class CampaignStatus(str, enum.Enum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+    DELIVERED = "delivered"
+
+
+campaign_partners = Table(
+    "campaign_partners",
+    db.metadata,
+    Column("campaign_id", ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True),
+    Column("organisation_id", ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Campaign(db.Model):
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        CheckConstraint("goal > 0", name="goal_positive"),
+        CheckConstraint("offline_count >= 0", name="offline_count_not_negative"),
+        CheckConstraint("signature_count >= 0", name="signature_count_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    title: Mapped[str] = mapped_column(String(300))
+    lead: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")  # Markdown source
+    quote: Mapped[str] = mapped_column(Text, default="")
+    quote_attribution: Mapped[str] = mapped_column(String(300), default="")
+
+    # The petition itself: heading, addressees, text, demands (one a line), closing text.
+    petition_heading: Mapped[str] = mapped_column(String(300), default="")
+    targets: Mapped[str] = mapped_column(Text, default="")
+    petition_text: Mapped[str] = mapped_column(Text, default="")  # Markdown
+    demands: Mapped[str] = mapped_column(Text, default="")
+    petition_closing: Mapped[str] = mapped_column(Text, default="")  # Markdown
+
+    goal: Mapped[int] = mapped_column(Integer, default=1000)
+    goal_fixed: Mapped[bool] = mapped_column(Boolean, default=False)
+    offline_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Online signatures that count; kept exact by the signing transaction (see signing.service).
+    signature_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    status: Mapped[CampaignStatus] = mapped_column(
+        Enum(CampaignStatus, name="campaign_status", native_enum=False, length=16,
+             values_callable=lambda e: [m.value for m in e]),
+        default=CampaignStatus.DRAFT,
+    )
+    deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivery_note: Mapped[str] = mapped_column(Text, default="")
+    started_by: Mapped[str] = mapped_column(String(200), default="")
+
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+    partners: Mapped[list[Organisation]] = relationship(secondary=campaign_partners, order_by=Organisation.name)
+    updates: Mapped[list[CampaignUpdate]] = relationship(
+        back_populates="campaign", cascade="all, delete-orphan",
+        order_by=lambda: (CampaignUpdate.published_on.desc(), CampaignUpdate.id.desc()),
+    )
+    related_links: Mapped[list[RelatedCampaign]] = relationship(
+        foreign_keys=lambda: [RelatedCampaign.campaign_id], cascade="all, delete-orphan",
+        order_by=lambda: RelatedCampaign.position,
+    )
+
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    @property
+    def demand_list(self) -> list[str]:
+        return [line.strip() for line in self.demands.splitlines() if line.strip()]
+
+    @property
+    def is_open(self) -> bool:
+        if self.status != CampaignStatus.OPEN:
+            return False
+        if self.deadline is None:
+            return True
+        deadline = self.deadline if self.deadline.tzinfo else self.deadline.replace(tzinfo=timezone.utc)
+        return deadline > datetime.now(timezone.utc)
+
+    @property
+    def is_public(self) -> bool:
+        return self.status != CampaignStatus.DRAFT
+
+    @property
+    def total_count(self) -> int:
+        return self.signature_count + self.offline_count
+
+    def __repr__(self) -> str:
+        return f"<Campaign {self.slug}>"
+
+
+class RelatedCampaign(db.Model):
+    """An ordered "more ways to take action" link from one campaign to another."""
+
+    __tablename__ = "related_campaigns"
+    __table_args__ = (CheckConstraint("campaign_id <> related_id", name="not_self"),)
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    related_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    related: Mapped[Campaign] = relationship(foreign_keys=[related_id])
+
+
+class CampaignUpdate(db.Model):
+    __tablename__ = "campaign_updates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    published_on: Mapped[date] = mapped_column(Date)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text, default="")  # Markdown
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    campaign: Mapped[Campaign] = relationship(back_populates="updates")

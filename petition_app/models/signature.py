@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from petition_app.extensions import db
+
+
+class Signature(db.Model):
+    """One person's signature. Times are coarse (see privacy.coarse_now); no IP address is ever stored."""
+
+    __tablename__ = "signatures"
+    __table_args__ = (UniqueConstraint("campaign_id", "email_hash", name="uq_signatures_campaign_email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254))
+    # Keyed hash of the normalised address: one signature per person per campaign, enforced by the database.
+    email_hash: Mapped[str] = mapped_column(String(64))
+    country: Mapped[str] = mapped_column(String(2), index=True)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    consent_email: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_sms: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_share: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

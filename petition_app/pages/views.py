@@ -1,0 +1,69 @@
+"""Site pages (privacy, terms, contact, FAQ) and the language switch."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request
+from flask_babel import get_locale
+
+from petition_app.i18n import LANGUAGE_COOKIE
+from petition_app.markup import render_markdown
+
+bp = Blueprint("pages", __name__)
+
+PAGES = ("privacy", "terms", "contact", "faq")
+DEFAULTS = Path(__file__).parent / "defaults"
+
+
+@lru_cache(maxsize=32)
+def default_page(name: str, language: str) -> tuple[str, str]:
+    """The shipped text of a page as (title, Markdown body), in the language or else English."""
+    path = DEFAULTS / language / f"{name}.md"
+    if not path.exists():
+        path = DEFAULTS / "en" / f"{name}.md"
+    text = path.read_text(encoding="utf-8")
+    first, _, rest = text.partition("\n")
+    return first.lstrip("# ").strip(), rest.strip()
+
+
+def _page(name: str):
+    title, body = default_page(name, str(get_locale()))
+    return render_template("pages/page.html", title=title, body=render_markdown(body), name=name)
+
+
+@bp.get("/privacy")
+def privacy():
+    return _page("privacy")
+
+
+@bp.get("/terms")
+def terms():
+    return _page("terms")
+
+
+@bp.get("/contact")
+def contact():
+    return _page("contact")
+
+
+@bp.get("/faq")
+def faq():
+    return _page("faq")
+
+
+@bp.get("/language/<code>")
+def set_language(code: str):
+    """Remember the visitor's language choice and go back to the page they were reading."""
+    if code not in current_app.config["LANGUAGES"]:
+        abort(404)
+    target = request.args.get("next", "/")
+    if not target.startswith("/") or target.startswith("//") or "\\" in target or any(ord(c) < 32 for c in target):
+        target = "/"
+    response = redirect(target, code=303)
+    response.set_cookie(
+        LANGUAGE_COOKIE, code, max_age=365 * 86400, httponly=True, samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
+    return response

@@ -1,0 +1,60 @@
+"""Response headers and request handling that keep visitors' traces off the server and other hosts."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Flask, Response, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'self'; object-src 'none'"
+)
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "payment=(), usb=(), interest-cohort=(), browsing-topics=()"
+)
+
+_ADDRESS = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b|\b[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}\b")
+
+
+class AddressScrubber(logging.Filter):
+    """Remove IP addresses from log records (the development server logs the client address)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple(_ADDRESS.sub("-", a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = _ADDRESS.sub("-", record.msg)
+        return True
+
+
+def init_app(app: Flask) -> None:
+    hops = app.config.get("TRUSTED_PROXIES", 0)
+    if hops:
+        # Only as many forwarded hops as the operator declared; otherwise X-Forwarded-For is ignored.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)  # type: ignore[method-assign]
+
+    https = app.config["PUBLIC_URL"].startswith("https://")
+    onion = app.config.get("ONION_URL")
+
+    @app.after_request
+    def set_security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if https:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if onion:
+            headers.setdefault("Onion-Location", onion.rstrip("/") + request.full_path.rstrip("?"))
+        if request.method != "GET" or "Cache-Control" not in headers:
+            # Pages carry form tokens and personal answers: never store them in shared caches.
+            headers.setdefault("Cache-Control", "no-store")
+        return response

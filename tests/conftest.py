@@ -1,0 +1,161 @@
+"""Fixtures: an app per test on SQLite (default) or PostgreSQL (DATABASE_URL), CSRF on as in production."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from petition_app import create_app
+from petition_app.extensions import db
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+ON_POSTGRES = DATABASE_URL.startswith("postgresql")
+
+
+def _require(var: str) -> bool:
+    return os.environ.get(var, "") not in ("", "0", "false")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """One database per test session: a fresh schema on PostgreSQL, a fresh file on SQLite."""
+    if not ON_POSTGRES:
+        yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+        return
+    schema = "test_" + uuid.uuid4().hex[:12]
+    engine = sa.create_engine(DATABASE_URL)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    except sa.exc.OperationalError as error:
+        if _require("REQUIRE_POSTGRES"):
+            pytest.fail(f"PostgreSQL is required (REQUIRE_POSTGRES=1) but unreachable: {error}")
+        pytest.skip(f"PostgreSQL unreachable at DATABASE_URL: {error}")
+    separator = "&" if "?" in DATABASE_URL else "?"
+    yield f"{DATABASE_URL}{separator}options=-csearch_path%3D{schema}"
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _tables(database_url):
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "x", "TESTING": True})
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    return True
+
+
+def empty_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def app_config(database_url, tmp_path) -> dict:
+    return {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": secrets.token_urlsafe(16),
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "PUBLIC_URL": "http://localhost",
+        "RATELIMIT_ENABLED": False,
+        "COUNTER_CACHE_SECONDS": 0,
+    }
+
+
+@pytest.fixture
+def make_app(app_config, _tables):
+    """Build an app with extra settings; every app's data is wiped after the test."""
+    apps = []
+
+    def factory(**overrides):
+        app = create_app({**app_config, **overrides})
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            empty_tables()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+_TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
+
+
+def csrf_token(client, path: str = "/") -> str:
+    """Fetch a page as a browser would and read its CSRF token."""
+    html = client.get(path).get_data(as_text=True)
+    match = _TOKEN.search(html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1) or match.group(2)
+
+
+@pytest.fixture
+def make_campaign(app):
+    from petition_app.models import Campaign, CampaignStatus, Organisation
+
+    def factory(slug: str | None = None, org: Organisation | None = None, **fields) -> Campaign:
+        if org is None:
+            org = db.session.execute(sa.select(Organisation).where(Organisation.slug == "test-org")).scalar()
+            if org is None:
+                org = Organisation(slug="test-org", name="Test Organisation")
+                db.session.add(org)
+        fields.setdefault("status", CampaignStatus.OPEN)
+        fields.setdefault("title", "Free the test campaign")
+        fields.setdefault("lead", "A lead paragraph.")
+        fields.setdefault("goal", 100)
+        campaign = Campaign(slug=slug or f"c-{uuid.uuid4().hex[:8]}", organisation=org, **fields)
+        db.session.add(campaign)
+        db.session.commit()
+        return campaign
+
+    return factory
+
+
+VALID_SIGNATURE = {
+    "first_name": "Anna",
+    "last_name": "Ivanova",
+    "email": "anna@example.org",
+    "country": "DE",
+}
+
+
+def sign_data(client, campaign_slug: str, **fields) -> dict:
+    data = {**VALID_SIGNATURE, **fields}
+    data.setdefault("csrf_token", csrf_token(client, f"/campaigns/{campaign_slug}"))
+    return data
+
+
+ROOT = Path(__file__).resolve().parent.parent
