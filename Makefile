@@ -17,7 +17,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 install: $(VENV)/.installed translations
 
 translations: $(VENV)/.installed
-	$(VENV)/bin/pybabel compile -q -d petition_app/translations
+	$(VENV)/bin/pybabel compile -d petition_app/translations
 
 ## Migrate, load the demo content once, and serve on http://$(HOST):$(PORT) (with the mail worker beside it).
 run: install

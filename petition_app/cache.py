@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from functools import lru_cache
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=4)
@@ -51,28 +54,29 @@ class RedisCache:
     def get(self, key: str) -> Any | None:
         try:
             raw = self._client.get(self._prefix + key)
-        except Exception:  # a cache outage must not take the page down
+        except Exception as error:  # a cache outage must not take the page down
+            log.warning("cache unavailable: %s", type(error).__name__)
             return None
         return None if raw is None else json.loads(raw)
 
     def set(self, key: str, value: Any, ttl: float) -> None:
         try:
             self._client.set(self._prefix + key, json.dumps(value), px=max(1, int(ttl * 1000)))
-        except Exception:
-            pass
+        except Exception as error:
+            log.warning("cache unavailable: %s", type(error).__name__)
 
     def delete(self, key: str) -> None:
         try:
             self._client.delete(self._prefix + key)
-        except Exception:
-            pass
+        except Exception as error:
+            log.warning("cache unavailable: %s", type(error).__name__)
 
     def clear(self) -> None:
         try:
             for key in self._client.scan_iter(self._prefix + "*"):
                 self._client.delete(key)
-        except Exception:
-            pass
+        except Exception as error:
+            log.warning("cache unavailable: %s", type(error).__name__)
 
 
 def make_cache(redis_url: str | None):

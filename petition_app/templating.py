@@ -32,7 +32,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["excerpt"] = plain_excerpt
     app.jinja_env.filters["number"] = lambda n: format_decimal(n)
-    app.jinja_env.filters["date"] = lambda d, fmt="long": format_date(d, fmt)
+    app.jinja_env.filters["date"] = lambda d, fmt="d MMMM y": format_date(d, fmt)
     app.jinja_env.filters["country_name"] = lambda code: country_name(code, str(get_locale()))
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask.ctx import _cv_app
+from flask.testing import FlaskClient
 
 from petition_app import create_app
 from petition_app.extensions import db
@@ -76,6 +78,17 @@ def app_config(database_url, tmp_path) -> dict:
     }
 
 
+class IsolatedClient(FlaskClient):
+    """Give every request its own app context, as in production, even while a test holds one open."""
+
+    def open(self, *args, **kwargs):
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+
+
 @pytest.fixture
 def make_app(app_config, _tables):
     """Build an app with extra settings; every app's data is wiped after the test."""
@@ -83,6 +96,7 @@ def make_app(app_config, _tables):
 
     def factory(**overrides):
         app = create_app({**app_config, **overrides})
+        app.test_client_class = IsolatedClient
         apps.append(app)
         return app
 

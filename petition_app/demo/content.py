@@ -114,7 +114,7 @@ Over the recent years the Russian Federation has repeatedly demonstrated its esc
         "updates": [
             {
                 "published_on": "2023-11-30",
-                "title": "Russian Supreme Court rules the LGBT+ movement extremist",
+                "title": "",
                 "body": (
                     'Today, the Russian Supreme Court has ruled the "international public LGBT+ movement" as '
                     "extremist. The secretive nature of the court proceedings leaves many details unclear, "

@@ -23,7 +23,7 @@ from petition_app.models.base import utcnow
 from petition_app.models.org import Organisation
 
 
-class CampaignStatus(str, enum.Enum):
+class CampaignStatus(enum.StrEnum):
     DRAFT = "draft"
     OPEN = "open"
     CLOSED = "closed"

@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField, TelField
-from wtforms.validators import Email, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from petition_app.i18n import country_choices, country_codes
 from petition_app.validators import NoControlCharacters, PersonName, Phone, clean_text
@@ -13,21 +13,21 @@ class SignForm(FlaskForm):
     first_name = StringField(
         _l("First name"),
         filters=[clean_text],
-        validators=[InputRequired(_l("Please enter your first name.")),
+        validators=[DataRequired(_l("Please enter your first name.")),
                     Length(max=100, message=_l("Please keep this under %(max)d characters.")), PersonName()],
         render_kw={"autocomplete": "given-name", "maxlength": 100},
     )
     last_name = StringField(
         _l("Last name"),
         filters=[clean_text],
-        validators=[InputRequired(_l("Please enter your last name.")),
+        validators=[DataRequired(_l("Please enter your last name.")),
                     Length(max=100, message=_l("Please keep this under %(max)d characters.")), PersonName()],
         render_kw={"autocomplete": "family-name", "maxlength": 100},
     )
     email = EmailField(
         _l("Email"),
         filters=[clean_text],
-        validators=[InputRequired(_l("Please enter your email address.")),
+        validators=[DataRequired(_l("Please enter your email address.")),
                     Length(max=254, message=_l("Please keep this under %(max)d characters.")),
                     NoControlCharacters(),
                     Email(message=_l("This does not look like an email address. Please check it."),
@@ -37,7 +37,7 @@ class SignForm(FlaskForm):
     country = SelectField(
         _l("Country"),
         validate_choice=False,
-        validators=[InputRequired(_l("Please choose your country."))],
+        validators=[DataRequired(_l("Please choose your country."))],
         render_kw={"autocomplete": "country"},
     )
     phone = TelField(

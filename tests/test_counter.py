@@ -1,0 +1,140 @@
+"""The live counter fragment: cached, revalidated with ETags, stops polling when closed; exact under concurrency."""
+
+from __future__ import annotations
+
+import threading
+
+import sqlalchemy as sa
+
+from petition_app import counts
+from petition_app.extensions import db
+from petition_app.models import Campaign, CampaignStatus, Signature
+from petition_app.signing.service import Outcome, SignatureInput, sign
+
+
+def test_counter_fragment_has_cache_headers_and_answers_304_to_its_etag(client, make_campaign):
+    make_campaign(slug="etag", offline_count=7440)
+    response = client.get("/campaigns/etag/counter")
+    assert response.status_code == 200
+    assert "<strong>7,440</strong>" in response.get_data(as_text=True)
+    assert response.headers["Cache-Control"].startswith("public, max-age=")
+    etag = response.headers["ETag"]
+    again = client.get("/campaigns/etag/counter", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+
+
+def test_counter_fragment_polls_while_open_and_updates_the_form_counter_out_of_band(client, make_campaign):
+    make_campaign(slug="poll")
+    html = client.get("/campaigns/poll/counter").get_data(as_text=True)
+    assert 'id="counter-top"' in html and 'hx-trigger="every 10s"' in html
+    assert 'id="counter-form" hx-swap-oob="true"' in html
+
+
+def test_counter_stops_polling_when_campaign_closes(client, make_campaign):
+    campaign = make_campaign(slug="closing")
+    campaign.status = CampaignStatus.CLOSED
+    db.session.commit()
+    html = client.get("/campaigns/closing/counter").get_data(as_text=True)
+    assert "hx-trigger" not in html
+
+
+def test_counter_is_served_from_cache_without_querying_the_database(make_app):
+    app = make_app(COUNTER_CACHE_SECONDS=60)
+    with app.app_context():
+        from petition_app.models import Organisation
+
+        org = Organisation(slug="o", name="O")
+        db.session.add(Campaign(slug="cached", title="T", organisation=org, status=CampaignStatus.OPEN, goal=10))
+        db.session.commit()
+    client = app.test_client()
+    assert client.get("/campaigns/cached/counter").status_code == 200
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        for _ in range(5):
+            assert client.get("/campaigns/cached/counter").status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert statements == []
+
+
+def test_signing_invalidates_the_cached_count(make_app):
+    app = make_app(COUNTER_CACHE_SECONDS=60)
+    with app.app_context():
+        from petition_app.models import Organisation
+
+        org = Organisation(slug="o", name="O")
+        campaign = Campaign(slug="fresh", title="T", organisation=org, status=CampaignStatus.OPEN, goal=10)
+        db.session.add(campaign)
+        db.session.commit()
+        assert counts.cached_snapshot("fresh")["count"] == 0
+        sign(campaign, SignatureInput("A", "B", "a@example.org", "FR"))
+        assert counts.cached_snapshot("fresh")["count"] == 1
+
+
+def _person(i: int) -> SignatureInput:
+    return SignatureInput("Anna", "Test", f"person{i}@example.org", "DE")
+
+
+def test_concurrent_signing_counts_every_signature_exactly_once(make_app):
+    """Many writers at once, with every address sent twice: no signature lost, none counted twice."""
+    app = make_app()
+    with app.app_context():
+        from petition_app.models import Organisation
+
+        org = Organisation(slug="o", name="O")
+        campaign = Campaign(slug="rush", title="T", organisation=org, status=CampaignStatus.OPEN, goal=10)
+        db.session.add(campaign)
+        db.session.commit()
+        campaign_id = campaign.id
+
+    people, threads_n = 60, 12
+    outcomes: list[Outcome] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(threads_n)
+
+    def writer(offset: int) -> None:
+        barrier.wait()
+        try:
+            with app.app_context():
+                for i in range(people):
+                    if i % threads_n in (offset, (offset + 1) % threads_n):  # each person from two threads
+                        campaign = db.session.get(Campaign, campaign_id)
+                        result = sign(campaign, _person(i))
+                        with lock:
+                            outcomes.append(result)
+                db.session.remove()
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(threads_n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert outcomes.count(Outcome.SIGNED) == people
+    assert outcomes.count(Outcome.DUPLICATE) == people
+    with app.app_context():
+        stored = db.session.execute(
+            sa.select(sa.func.count()).select_from(Signature).where(Signature.campaign_id == campaign_id)
+        ).scalar_one()
+        campaign = db.session.get(Campaign, campaign_id)
+        assert stored == people
+        assert campaign.signature_count == people
+
+
+def test_recount_repairs_a_drifted_count(app, make_campaign, runner):
+    campaign = make_campaign(slug="drift")
+    sign(campaign, _person(1))
+    campaign.signature_count = 42
+    db.session.commit()
+    result = runner.invoke(args=["recount"])
+    assert "drift: 42 -> 1" in result.output
