@@ -47,7 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from petition_app import db_setup, i18n
     from petition_app.cache import make_cache
-    from petition_app.extensions import babel, csrf, db, htmx, limiter, migrate
+    from petition_app.extensions import babel, csrf, db, htmx, limiter, mail, migrate
 
     db.init_app(app)
     db_setup.init_app(app)
@@ -56,6 +56,7 @@ def _init_extensions(app: Flask) -> None:
     htmx.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     limiter.init_app(app)
+    mail.init_app(app)
     app.extensions["petition_cache"] = make_cache(app.config.get("REDIS_URL"))
     import petition_app.models  # noqa: F401  (register the tables)
 

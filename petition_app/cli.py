@@ -2,25 +2,94 @@
 
 from __future__ import annotations
 
+import signal
+import time
+
 import click
-from flask import Flask
+from flask import Flask, current_app
 
 
 def init_app(app: Flask) -> None:
     from petition_app.demo.loader import demo_cli
 
     app.cli.add_command(demo_cli)
+    app.cli.add_command(recount_command)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(purge_command)
 
-    @app.cli.command("recount")
-    def recount_command() -> None:
-        """Repair every campaign's stored count from its signatures."""
-        from sqlalchemy import select
 
-        from petition_app import counts
-        from petition_app.extensions import db
-        from petition_app.models import Campaign
+@click.command("recount")
+def recount_command() -> None:
+    """Repair every campaign's stored count from its signatures."""
+    from sqlalchemy import select
 
-        for campaign in db.session.execute(select(Campaign)).scalars():
-            before = campaign.signature_count
-            after = counts.recount(campaign)
-            click.echo(f"{campaign.slug}: {before} -> {after}")
+    from petition_app import counts
+    from petition_app.extensions import db
+    from petition_app.models import Campaign
+
+    for campaign in db.session.execute(select(Campaign)).scalars().all():
+        before = campaign.signature_count
+        after = counts.recount(campaign)
+        click.echo(f"{campaign.slug}: {before} -> {after}")
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Send what is due now, then exit.")
+def worker_command(once: bool) -> None:
+    """Send queued mail (and purge expired data once a day) until stopped."""
+    from petition_app import mailer
+    from petition_app.extensions import db
+
+    worker = mailer.worker_id()
+    if once:
+        handled = mailer.send_due(worker)
+        click.echo(f"{handled} messages handled.")
+        return
+
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    click.echo(f"Mail worker {worker} started; Ctrl+C stops it.")
+    last_purge = float("-inf")
+    while not stopping:
+        try:
+            if time.monotonic() - last_purge > 86400:
+                _purge(dry_run=False)
+                last_purge = time.monotonic()
+            handled = mailer.send_batch(worker)
+        except Exception:  # a database hiccup must not end the worker; the message stays queued
+            current_app.logger.exception("worker pass failed")
+            db.session.rollback()
+            handled = 0
+        finally:
+            db.session.remove()
+        if not handled:
+            for _ in range(current_app.config["WORKER_POLL_SECONDS"] * 10):
+                if stopping:
+                    break
+                time.sleep(0.1)
+    click.echo("Mail worker stopped.")
+
+
+def _purge(dry_run: bool) -> dict[str, int]:
+    from petition_app.signing.service import purge_unconfirmed
+
+    return purge_unconfirmed(dry_run=dry_run)
+
+
+@click.command("purge")
+@click.option("--dry-run", is_flag=True, help="Print what would be deleted, delete nothing.")
+def purge_command(dry_run: bool) -> None:
+    """Delete signer data past its retention period."""
+    purged = _purge(dry_run)
+    verb = "would delete" if dry_run else "deleted"
+    days = current_app.config["UNCONFIRMED_RETENTION_DAYS"]
+    if not purged:
+        click.echo(f"Nothing to purge (unconfirmed signatures are kept {days} days).")
+    for slug, n in purged.items():
+        click.echo(f"{slug}: {verb} {n} unconfirmed signatures older than {days} days")

@@ -65,6 +65,28 @@ class Config:
         self.WTF_CSRF_TIME_LIMIT = None
         self.MAX_CONTENT_LENGTH = _int(env.get("MAX_CONTENT_LENGTH"), 1024 * 1024)
 
+        # Mail: with no MAIL_SERVER, mails are written as .eml files under instance/mail/.
+        self.MAIL_SERVER = env.get("MAIL_SERVER") or None
+        self.MAIL_PORT = _int(env.get("MAIL_PORT"), 25)
+        self.MAIL_USE_TLS = _bool(env.get("MAIL_USE_TLS"), False)
+        self.MAIL_USE_SSL = _bool(env.get("MAIL_USE_SSL"), False)
+        self.MAIL_USERNAME = env.get("MAIL_USERNAME") or None
+        self.MAIL_PASSWORD = env.get("MAIL_PASSWORD") or None
+        self.MAIL_DEFAULT_SENDER = env.get("MAIL_DEFAULT_SENDER") or "Petitions <no-reply@localhost>"
+        self.MAIL_TIMEOUT = _int(env.get("MAIL_TIMEOUT"), 30)
+        self.MAIL_SUPPRESS_SEND = False
+        self.MAIL_DIR = env.get("MAIL_DIR") or str(Path(instance_path) / "mail")
+        self.MAIL_MAX_ATTEMPTS = _int(env.get("MAIL_MAX_ATTEMPTS"), 8)
+        self.MAIL_RETRY_BASE_SECONDS = _int(env.get("MAIL_RETRY_BASE_SECONDS"), 60)
+        self.MAIL_RETRY_MAX_SECONDS = _int(env.get("MAIL_RETRY_MAX_SECONDS"), 6 * 3600)
+        self.MAIL_BATCH_SIZE = _int(env.get("MAIL_BATCH_SIZE"), 50)
+        self.WORKER_POLL_SECONDS = _int(env.get("WORKER_POLL_SECONDS"), 5)
+
+        # Links in mails and retention.
+        self.CONFIRM_TOKEN_DAYS = _int(env.get("CONFIRM_TOKEN_DAYS"), 30)
+        self.LINK_TOKEN_DAYS = _int(env.get("LINK_TOKEN_DAYS"), 365)
+        self.UNCONFIRMED_RETENTION_DAYS = _int(env.get("UNCONFIRMED_RETENTION_DAYS"), 30)
+
         self.LANGUAGES = ["en", "ru"]
         self.BABEL_DEFAULT_LOCALE = "en"
         self.BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).parent / "translations")

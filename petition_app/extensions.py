@@ -3,6 +3,7 @@
 from flask_babel import Babel
 from flask_htmx import HTMX
 from flask_limiter import Limiter
+from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -29,4 +30,5 @@ migrate = Migrate()
 csrf = CSRFProtect()
 htmx = HTMX()
 babel = Babel()
+mail = Mail()
 limiter = Limiter(key_func=rate_limit_key, default_limits=[], strategy="fixed-window")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import format_date, format_decimal, get_locale
 
 from petition_app.i18n import LANGUAGE_NAMES, country_name
@@ -12,8 +12,10 @@ from petition_app.markup import plain_excerpt, render_markdown
 
 
 def public_url(endpoint: str, **values) -> str:
-    """An absolute URL on the configured public address (links in mails, shares and meta tags)."""
-    return current_app.config["PUBLIC_URL"] + url_for(endpoint, **values)
+    """An absolute URL on the configured public address (links in mails, shares and meta tags); no request needed."""
+    parts = urlsplit(current_app.config["PUBLIC_URL"])
+    adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme)
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def share_links(url: str, text: str) -> list[tuple[str, str]]:
@@ -46,5 +48,5 @@ def init_app(app: Flask) -> None:
             "current_language": str(get_locale()),
             "site_name": current_app.config["SITE_NAME"],
             "poll_seconds": current_app.config["COUNTER_POLL_SECONDS"],
-            "current_path": request.full_path.rstrip("?") if request else "/",
+            "current_path": request.full_path.rstrip("?") if has_request_context() else "/",
         }

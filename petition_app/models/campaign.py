@@ -65,6 +65,8 @@ class Campaign(db.Model):
     goal: Mapped[int] = mapped_column(Integer, default=1000)
     goal_fixed: Mapped[bool] = mapped_column(Boolean, default=False)
     offline_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Count only confirmed signatures (default: every signature counts, as on most platforms).
+    count_confirmed_only: Mapped[bool] = mapped_column(Boolean, default=False)
     # Online signatures that count; kept exact by the signing transaction (see signing.service).
     signature_count: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -29,3 +29,5 @@ class Signature(db.Model):
     language: Mapped[str] = mapped_column(String(8), default="en")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the signer was last sent a mail; limits "you have already signed" mails to one a day.
+    notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,16 +1,20 @@
-"""The signing rules, callable without HTTP."""
+"""The signing rules, callable without HTTP: sign, confirm, withdraw, unsubscribe, purge."""
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
+from flask import current_app
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from petition_app import counts
+from petition_app import counts, mailer, tokens
 from petition_app.extensions import db
-from petition_app.models import Campaign, Signature
+from petition_app.models import Campaign, OutboxMessage, OutboxStatus, Signature, Token
 from petition_app.privacy import coarse_now, email_hash
+from petition_app.templating import public_url
 from petition_app.validators import normalise_phone
 
 
@@ -33,8 +37,35 @@ class SignatureInput:
     language: str = "en"
 
 
+def _links(signature: Signature, include_confirm: bool) -> dict[str, str]:
+    cfg = current_app.config
+    links = {
+        "withdraw_url": public_url("signing.withdraw", token=tokens.issue(
+            tokens.WITHDRAW, cfg["LINK_TOKEN_DAYS"], signature_id=signature.id)),
+        "unsubscribe_url": public_url("signing.unsubscribe", token=tokens.issue(
+            tokens.UNSUBSCRIBE, cfg["LINK_TOKEN_DAYS"], signature_id=signature.id)),
+    }
+    if include_confirm:
+        links["confirm_url"] = public_url("signing.confirm", token=tokens.issue(
+            tokens.CONFIRM, cfg["CONFIRM_TOKEN_DAYS"], signature_id=signature.id))
+    return links
+
+
+def _enqueue_signature_mail(kind: str, campaign: Campaign, signature: Signature, address: str, first_name: str) -> None:
+    links = _links(signature, include_confirm=signature.confirmed_at is None)
+    mailer.enqueue(
+        kind, address, signature.language, kind, list_unsubscribe=links["unsubscribe_url"],
+        campaign_id=campaign.id, signature_id=signature.id, campaign=campaign, first_name=first_name,
+        campaign_url=public_url("campaigns.show", slug=campaign.slug), **links,
+    )
+    signature.notified_at = datetime.now(timezone.utc)
+
+
 def sign(campaign: Campaign, data: SignatureInput) -> Outcome:
-    """Store a signature and count it in one transaction; a second one for the same address changes nothing."""
+    """Store a signature, count it and queue its confirmation mail in one transaction.
+
+    A second signature with the same address changes nothing on the page; its owner is mailed instead.
+    """
     if not campaign.is_open:
         return Outcome.CLOSED
     phone = normalise_phone(data.phone) if data.phone else None
@@ -55,10 +86,115 @@ def sign(campaign: Campaign, data: SignatureInput) -> Outcome:
     try:
         db.session.add(signature)
         db.session.flush()
-        counts.add(campaign.id, 1)
+        if not campaign.count_confirmed_only:
+            counts.add(campaign.id, 1)
+        _enqueue_signature_mail("confirm", campaign, signature, data.email.strip(), data.first_name)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
+        _notify_already_signed(campaign, data)
         return Outcome.DUPLICATE
     counts.forget(campaign.slug)
     return Outcome.SIGNED
+
+
+def _notify_already_signed(campaign: Campaign, data: SignatureInput) -> None:
+    """Tell the address's owner (not the visitor) that it has signed already; at most one such mail a day."""
+    existing = db.session.execute(
+        select(Signature).where(Signature.campaign_id == campaign.id, Signature.email_hash == email_hash(data.email))
+    ).scalar_one_or_none()
+    if existing is None:
+        return
+    last = existing.notified_at
+    if last is not None and (last if last.tzinfo else last.replace(tzinfo=timezone.utc)) > (
+        datetime.now(timezone.utc) - timedelta(days=1)
+    ):
+        return
+    _enqueue_signature_mail("already_signed", campaign, existing, data.email.strip(), existing.first_name)
+    db.session.commit()
+
+
+def signature_for(raw_token: str, purpose: str) -> Signature | None:
+    token = tokens.find(raw_token, purpose)
+    return db.session.get(Signature, token.signature_id) if token and token.signature_id else None
+
+
+def confirm(signature: Signature) -> None:
+    """Confirm a signature; confirming again changes nothing."""
+    result = db.session.execute(
+        update(Signature).where(Signature.id == signature.id, Signature.confirmed_at.is_(None))
+        .values(confirmed_at=coarse_now()).execution_options(synchronize_session=False)
+    )
+    campaign = db.session.get(Campaign, signature.campaign_id)
+    if result.rowcount == 1 and campaign.count_confirmed_only:
+        counts.add(campaign.id, 1)
+    db.session.commit()
+    db.session.refresh(signature)
+    counts.forget(campaign.slug)
+
+
+def _wipe_outbox_for(signature_ids) -> None:
+    """Drop queued mails and personal data in the outbox for signatures that are going away."""
+    db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.signature_id.in_(signature_ids))
+        .values(to_address=None, text_body="", html_body="", headers="{}")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.signature_id.in_(signature_ids),
+                                    OutboxMessage.status == OutboxStatus.QUEUED)
+        .values(status=OutboxStatus.CANCELLED).execution_options(synchronize_session=False)
+    )
+
+
+def withdraw(signature: Signature) -> None:
+    """Delete a signature and its personal data for good; the counter goes down if it counted."""
+    campaign = db.session.get(Campaign, signature.campaign_id)
+    counted = not campaign.count_confirmed_only or signature.confirmed_at is not None
+    signature_id = signature.id
+    _wipe_outbox_for([signature_id])
+    db.session.execute(delete(Token).where(Token.signature_id == signature_id))
+    deleted = db.session.execute(delete(Signature).where(Signature.id == signature_id)).rowcount
+    if deleted == 1 and counted:
+        counts.add(campaign.id, -1)
+    db.session.commit()
+    if signature in db.session:
+        db.session.expunge(signature)
+    counts.forget(campaign.slug)
+
+
+def unsubscribe(signature: Signature) -> None:
+    signature.consent_email = False
+    signature.consent_sms = False
+    db.session.commit()
+
+
+def purge_unconfirmed(days: int | None = None, dry_run: bool = False) -> dict[str, int]:
+    """Delete signatures left unconfirmed for longer than the retention period; returns how many per campaign."""
+    days = current_app.config["UNCONFIRMED_RETENTION_DAYS"] if days is None else days
+    cutoff = datetime.now(timezone.utc) - timedelta(days=days)
+    stale = (Signature.confirmed_at.is_(None), Signature.created_at < cutoff)
+    purged: dict[str, int] = {}
+    for campaign in db.session.execute(select(Campaign).order_by(Campaign.id)).scalars().all():
+        ids = db.session.execute(
+            select(Signature.id).where(Signature.campaign_id == campaign.id, *stale)
+        ).scalars().all()
+        if not ids:
+            continue
+        if dry_run:
+            purged[campaign.slug] = len(ids)
+            continue
+        _wipe_outbox_for(ids)
+        db.session.execute(delete(Token).where(Token.signature_id.in_(ids)))
+        deleted = db.session.execute(
+            delete(Signature).where(Signature.id.in_(ids), *stale).execution_options(synchronize_session=False)
+        ).rowcount
+        if deleted and not campaign.count_confirmed_only:
+            counts.add(campaign.id, -deleted)
+        db.session.commit()
+        counts.forget(campaign.slug)
+        purged[campaign.slug] = deleted
+    if not dry_run:
+        tokens.delete_expired()
+        db.session.commit()
+    return purged

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_htmx import make_response as htmx_response
 from jinja2_fragments.flask import render_block
 
 from petition_app.campaigns.queries import public_campaign_or_404
 from petition_app.campaigns.views import campaign_context
-from petition_app.extensions import htmx, limiter
+from petition_app import tokens
+from petition_app.extensions import csrf, db, htmx, limiter
+from petition_app.models import Campaign
 from petition_app.signing.forms import SignForm
-from petition_app.signing.service import Outcome, SignatureInput, sign
+from petition_app.signing.service import Outcome, SignatureInput, sign, signature_for
+from petition_app.signing.service import confirm as service_confirm
+from petition_app.signing.service import unsubscribe as service_unsubscribe
+from petition_app.signing.service import withdraw as service_withdraw
 
 bp = Blueprint("signing", __name__)
 
@@ -61,3 +66,59 @@ def _render_form(campaign, form, status: int):
     if htmx:
         return render_block("campaigns/show.html", "sign_region", **context), status
     return render_template("campaigns/show.html", **context), status
+
+
+# -- links from the confirmation mail -------------------------------------------------------------------------------
+# A GET only shows a page with a button: mail scanners open links, and must not confirm or withdraw anything.
+
+
+def _link_page(template: str, signature, token: str, done: bool = False, status: int = 200):
+    campaign = db.session.get(Campaign, signature.campaign_id) if signature is not None else None
+    if signature is None and not done:
+        return render_template("signing/link_invalid.html"), 404
+    return render_template(template, signature=signature, campaign=campaign, token=token, done=done), status
+
+
+@bp.route("/s/confirm/<token>", methods=["GET", "POST"])
+@limiter.limit(_sign_limit)
+def confirm(token: str):
+    signature = signature_for(token, tokens.CONFIRM)
+    if signature is None:
+        return render_template("signing/link_invalid.html"), 404
+    if request.method == "POST":
+        service_confirm(signature)
+        return _link_page("signing/confirm.html", signature, token, done=True)
+    return _link_page("signing/confirm.html", signature, token, done=signature.confirmed_at is not None)
+
+
+@bp.route("/s/withdraw/<token>", methods=["GET", "POST"])
+@limiter.limit(_sign_limit)
+def withdraw(token: str):
+    signature = signature_for(token, tokens.WITHDRAW)
+    if signature is None:
+        return render_template("signing/link_invalid.html"), 404
+    if request.method == "POST":
+        campaign = db.session.get(Campaign, signature.campaign_id)
+        service_withdraw(signature)
+        return render_template("signing/withdraw.html", campaign=campaign, token=token, done=True)
+    return _link_page("signing/withdraw.html", signature, token)
+
+
+@bp.get("/s/unsubscribe/<token>")
+@limiter.limit(_sign_limit)
+def unsubscribe(token: str):
+    signature = signature_for(token, tokens.UNSUBSCRIBE)
+    if signature is None:
+        return render_template("signing/link_invalid.html"), 404
+    return _link_page("signing/unsubscribe.html", signature, token, done=not signature.consent_email)
+
+
+@bp.post("/s/unsubscribe/<token>")
+@csrf.exempt  # RFC 8058 one-click: the mail client posts without cookies; the token in the URL authorises it
+@limiter.limit(_sign_limit)
+def unsubscribe_post(token: str):
+    signature = signature_for(token, tokens.UNSUBSCRIBE)
+    if signature is None:
+        return render_template("signing/link_invalid.html"), 404
+    service_unsubscribe(signature)
+    return _link_page("signing/unsubscribe.html", signature, token, done=True)

@@ -1,0 +1,41 @@
+"""Link tokens for mails: the raw token travels in the link only; the database keeps its hash."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import delete, select
+
+from petition_app.extensions import db
+from petition_app.models.token import Token
+
+CONFIRM, WITHDRAW, UNSUBSCRIBE = "confirm", "withdraw", "unsubscribe"
+
+
+def _hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def issue(purpose: str, days: int, **owner) -> str:
+    """Create a token for one purpose; returns the raw value to put in a link (the caller commits)."""
+    raw = secrets.token_urlsafe(32)
+    db.session.add(Token(token_hash=_hash(raw), purpose=purpose,
+                         expires_at=datetime.now(timezone.utc) + timedelta(days=days), **owner))
+    return raw
+
+
+def find(raw: str, purpose: str) -> Token | None:
+    """The live token with this value and purpose, or None (unknown, expired, malformed or for another purpose)."""
+    if not raw or len(raw) > 100:
+        return None
+    token = db.session.execute(select(Token).where(Token.token_hash == _hash(raw))).scalar_one_or_none()
+    if token is None or token.purpose != purpose:
+        return None
+    expires = token.expires_at if token.expires_at.tzinfo else token.expires_at.replace(tzinfo=timezone.utc)
+    return token if expires > datetime.now(timezone.utc) else None
+
+
+def delete_expired() -> int:
+    return db.session.execute(delete(Token).where(Token.expires_at < datetime.now(timezone.utc))).rowcount
