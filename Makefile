@@ -23,7 +23,9 @@ translations: $(VENV)/.installed
 run: install
 	$(FLASK) db upgrade
 	@test -f instance/.demo-loaded || ($(FLASK) demo load && touch instance/.demo-loaded)
-	$(VENV)/bin/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
+	@echo "Serving on http://$(HOST):$(PORT); mails go to instance/mail/ unless MAIL_SERVER is set. Ctrl+C stops."
+	@$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(VENV)/bin/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
 
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
