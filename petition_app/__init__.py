@@ -47,7 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from petition_app import db_setup, i18n
     from petition_app.cache import make_cache
-    from petition_app.extensions import babel, csrf, db, htmx, limiter, mail, migrate
+    from petition_app.extensions import babel, csrf, db, htmx, limiter, login_manager, mail, migrate
 
     db.init_app(app)
     db_setup.init_app(app)
@@ -57,11 +57,13 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=i18n.select_locale)
     limiter.init_app(app)
     mail.init_app(app)
+    login_manager.init_app(app)
     app.extensions["petition_cache"] = make_cache(app.config.get("REDIS_URL"))
     import petition_app.models  # noqa: F401  (register the tables)
 
 
 def _init_blueprints(app: Flask) -> None:
+    from petition_app.admin import bp as admin_bp
     from petition_app.campaigns.views import bp as campaigns_bp
     from petition_app.pages.views import bp as pages_bp
     from petition_app.signing.views import bp as signing_bp
@@ -69,3 +71,4 @@ def _init_blueprints(app: Flask) -> None:
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(signing_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(admin_bp)

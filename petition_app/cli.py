@@ -10,9 +10,12 @@ from flask import Flask, current_app
 
 
 def init_app(app: Flask) -> None:
+    from petition_app.admin.cli import orgs_cli, users_cli
     from petition_app.demo.loader import demo_cli
 
     app.cli.add_command(demo_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(orgs_cli)
     app.cli.add_command(recount_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(purge_command)

@@ -51,6 +51,7 @@ class Config:
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = False
         self.RATELIMIT_SIGN = env.get("RATELIMIT_SIGN") or "30 per minute;300 per hour"
+        self.RATELIMIT_LOGIN = env.get("RATELIMIT_LOGIN") or "10 per minute;50 per hour"
 
         # Live regions.
         self.COUNTER_POLL_SECONDS = _int(env.get("COUNTER_POLL_SECONDS"), 10)

@@ -3,6 +3,7 @@
 from flask_babel import Babel
 from flask_htmx import HTMX
 from flask_limiter import Limiter
+from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -31,4 +32,6 @@ csrf = CSRFProtect()
 htmx = HTMX()
 babel = Babel()
 mail = Mail()
+login_manager = LoginManager()
+login_manager.session_protection = "strong"
 limiter = Limiter(key_func=rate_limit_key, default_limits=[], strategy="fixed-window")

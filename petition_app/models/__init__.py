@@ -1,12 +1,21 @@
 """Database models, one module per aggregate."""
 
+from petition_app.models.audit import AuditEntry
 from petition_app.models.campaign import Campaign, CampaignStatus, CampaignUpdate, RelatedCampaign, campaign_partners
 from petition_app.models.org import Organisation
 from petition_app.models.outbox import OutboxMessage, OutboxStatus
+from petition_app.models.page import SitePage, SlugRedirect
 from petition_app.models.signature import Signature
 from petition_app.models.token import Token
+from petition_app.models.user import Membership, Role, User
 
 __all__ = [
+    "AuditEntry",
+    "Membership",
+    "Role",
+    "SitePage",
+    "SlugRedirect",
+    "User",
     "Campaign",
     "CampaignStatus",
     "CampaignUpdate",

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp
+
+from petition_app.models import Role
+from petition_app.validators import NoControlCharacters, clean_text
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), filters=[clean_text], validators=[DataRequired(), Length(max=254)],
+                       render_kw={"autocomplete": "username"})
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)],
+                             render_kw={"autocomplete": "current-password"})
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1000)],
+                            render_kw={"autocomplete": "current-password"})
+    new = PasswordField(_l("New password"), validators=[
+        DataRequired(), Length(min=12, max=1000, message=_l("Use at least 12 characters."))],
+        render_kw={"autocomplete": "new-password"})
+    repeat = PasswordField(_l("New password again"), validators=[
+        DataRequired(), EqualTo("new", message=_l("The two new passwords differ."))],
+        render_kw={"autocomplete": "new-password"})
+
+
+class OrganisationForm(FlaskForm):
+    slug = StringField(_l("Short name (in addresses)"), filters=[clean_text], validators=[
+        DataRequired(), Length(max=64),
+        Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message=_l("Lower-case letters, digits and hyphens only."))])
+    name = StringField(_l("Name"), filters=[clean_text], validators=[DataRequired(), Length(max=200),
+                                                                     NoControlCharacters()])
+
+
+class MemberForm(FlaskForm):
+    email = EmailField(_l("Email"), filters=[clean_text], validators=[
+        DataRequired(), Length(max=254), Email(message=_l("This does not look like an email address."))])
+    role = SelectField(_l("Role"), choices=[(r.value, r.value) for r in Role])
