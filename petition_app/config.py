@@ -61,6 +61,7 @@ class Config:
         self.SIGNATURE_TIME_PRECISION = env.get("SIGNATURE_TIME_PRECISION") or "hour"
         self.SIGNER_HASH_KEY = env.get("SIGNER_HASH_KEY") or None  # derived from SECRET_KEY when unset
         self.TRUSTED_PROXIES = _int(env.get("TRUSTED_PROXIES"), 0)
+        self.ONION_URL = env.get("ONION_URL") or None
 
         # Forms: campaign pages stay open for hours; tokens are bound to the session instead of a clock.
         self.WTF_CSRF_TIME_LIMIT = None

@@ -33,5 +33,5 @@ htmx = HTMX()
 babel = Babel()
 mail = Mail()
 login_manager = LoginManager()
-login_manager.session_protection = "strong"
+login_manager.session_protection = None  # "strong" would hash the client address into the cookie
 limiter = Limiter(key_func=rate_limit_key, default_limits=[], strategy="fixed-window")
