@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(recount_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(purge_command)
+    app.cli.add_command(keys_cli)
 
 
 @click.command("recount")
@@ -79,20 +80,53 @@ def worker_command(once: bool) -> None:
     click.echo("Mail worker stopped.")
 
 
-def _purge(dry_run: bool) -> dict[str, int]:
-    from petition_app.signing.service import purge_unconfirmed
+def _purge(dry_run: bool) -> tuple[dict[str, int], dict[str, int]]:
+    from petition_app.signing.service import erase_closed, purge_unconfirmed
 
-    return purge_unconfirmed(dry_run=dry_run)
+    return purge_unconfirmed(dry_run=dry_run), erase_closed(dry_run=dry_run)
 
 
 @click.command("purge")
-@click.option("--dry-run", is_flag=True, help="Print what would be deleted, delete nothing.")
+@click.option("--dry-run", is_flag=True, help="Print what would go, change nothing.")
 def purge_command(dry_run: bool) -> None:
-    """Delete signer data past its retention period."""
-    purged = _purge(dry_run)
-    verb = "would delete" if dry_run else "deleted"
+    """Delete signer data past its retention periods."""
+    purged, erased = _purge(dry_run)
     days = current_app.config["UNCONFIRMED_RETENTION_DAYS"]
-    if not purged:
-        click.echo(f"Nothing to purge (unconfirmed signatures are kept {days} days).")
+    months = current_app.config["CLOSED_RETENTION_MONTHS"]
+    if not purged and not erased:
+        click.echo(f"Nothing to purge (unconfirmed signatures are kept {days} days; personal data on closed "
+                   f"campaigns {months} months).")
     for slug, n in purged.items():
+        verb = "would delete" if dry_run else "deleted"
         click.echo(f"{slug}: {verb} {n} unconfirmed signatures older than {days} days")
+    for slug, n in erased.items():
+        verb = "would erase" if dry_run else "erased"
+        click.echo(f"{slug}: {verb} the personal data of {n} signatures (closed more than {months} months ago)")
+
+
+keys_cli = click.Group("keys", help="Sealing keys of organisations.")
+
+
+@keys_cli.command("generate")
+@click.argument("org_slug")
+@click.option("--replace", is_flag=True, help="Replace an existing key (data sealed before stays sealed to the old one).")
+def generate_key(org_slug: str, replace: bool) -> None:
+    """Make a key pair: store the public key on the organisation, print the private key once."""
+    from sqlalchemy import select
+
+    from petition_app import audit, sealing
+    from petition_app.extensions import db
+    from petition_app.models import Organisation
+
+    organisation = db.session.execute(select(Organisation).where(Organisation.slug == org_slug)).scalar()
+    if organisation is None:
+        raise click.ClickException(f"no organisation {org_slug!r} (see: flask orgs list)")
+    if organisation.public_key and not replace:
+        raise click.ClickException("this organisation has a key already; --replace makes a new one")
+    public, private = sealing.generate_keypair()
+    organisation.public_key = public
+    audit.record("sealing key generated", organisation.slug, organisation.id, f"public key {public}")
+    db.session.commit()
+    click.echo(f"Public key stored for {organisation.slug}: {public}", err=True)
+    click.echo("Private key (shown once; keep it offline, it is the only way to read sealed signatures):", err=True)
+    click.echo(private)

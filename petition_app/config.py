@@ -88,6 +88,8 @@ class Config:
         self.CONFIRM_TOKEN_DAYS = _int(env.get("CONFIRM_TOKEN_DAYS"), 30)
         self.LINK_TOKEN_DAYS = _int(env.get("LINK_TOKEN_DAYS"), 365)
         self.UNCONFIRMED_RETENTION_DAYS = _int(env.get("UNCONFIRMED_RETENTION_DAYS"), 30)
+        self.CLOSED_RETENTION_MONTHS = _int(env.get("CLOSED_RETENTION_MONTHS"), 24)
+        self.DISCREET_SENDER_NAME = env.get("DISCREET_SENDER_NAME") or "Notifications"
 
         self.LANGUAGES = ["en", "ru"]
         self.BABEL_DEFAULT_LOCALE = "en"

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -76,6 +77,10 @@ class Campaign(db.Model):
         default=CampaignStatus.DRAFT,
     )
     deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the campaign was closed or delivered; personal data is erased a retention period after it.
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Confirmation mails with a neutral subject and sender that do not reveal the campaign's topic.
+    discreet_mail: Mapped[bool] = mapped_column(Boolean, default=False)
     delivery_note: Mapped[str] = mapped_column(Text, default="")
     started_by: Mapped[str] = mapped_column(String(200), default="")
 
@@ -117,6 +122,17 @@ class Campaign(db.Model):
 
     def __repr__(self) -> str:
         return f"<Campaign {self.slug}>"
+
+
+@event.listens_for(Campaign.status, "set")
+def _remember_closing(campaign: Campaign, value, old, _initiator) -> None:
+    """Stamp closed_at whenever a campaign is closed or delivered, whichever code path does it."""
+    if value in (CampaignStatus.CLOSED, CampaignStatus.DELIVERED) and old not in (
+        CampaignStatus.CLOSED, CampaignStatus.DELIVERED
+    ):
+        campaign.closed_at = datetime.now(timezone.utc)
+    elif value in (CampaignStatus.OPEN, CampaignStatus.DRAFT):
+        campaign.closed_at = None
 
 
 class RelatedCampaign(db.Model):

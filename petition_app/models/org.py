@@ -17,6 +17,8 @@ class Organisation(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     website: Mapped[str | None] = mapped_column(String(500))
     description: Mapped[str] = mapped_column(Text, default="")
+    # X25519 public key (base64). When set, signers' names, emails and phones are stored only sealed to it.
+    public_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     def __repr__(self) -> str:

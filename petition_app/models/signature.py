@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from petition_app.extensions import db
@@ -20,7 +20,10 @@ class Signature(db.Model):
     last_name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str] = mapped_column(String(254))
     # Keyed hash of the normalised address: one signature per person per campaign, enforced by the database.
-    email_hash: Mapped[str] = mapped_column(String(64))
+    # NULL once the personal data is erased at the end of its retention period.
+    email_hash: Mapped[str | None] = mapped_column(String(64))
+    # Names, email and phone sealed to the organisation's public key (the plain columns then stay empty).
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     country: Mapped[str] = mapped_column(String(2), index=True)
     phone: Mapped[str | None] = mapped_column(String(32))
     consent_email: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -5,14 +5,15 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from email.utils import formataddr, parseaddr
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from petition_app import counts, mailer, tokens
+from petition_app import counts, mailer, sealing, tokens
 from petition_app.extensions import db
-from petition_app.models import Campaign, OutboxMessage, OutboxStatus, Signature, Token
+from petition_app.models import Campaign, CampaignStatus, OutboxMessage, OutboxStatus, Signature, Token
 from petition_app.privacy import coarse_now, email_hash
 from petition_app.templating import public_url
 from petition_app.validators import normalise_phone
@@ -51,10 +52,16 @@ def _links(signature: Signature, include_confirm: bool) -> dict[str, str]:
     return links
 
 
+def _discreet_sender() -> str:
+    _, address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
+    return formataddr((current_app.config["DISCREET_SENDER_NAME"], address))
+
+
 def _enqueue_signature_mail(kind: str, campaign: Campaign, signature: Signature, address: str, first_name: str) -> None:
     links = _links(signature, include_confirm=signature.confirmed_at is None)
     mailer.enqueue(
         kind, address, signature.language, kind, list_unsubscribe=links["unsubscribe_url"],
+        sender=_discreet_sender() if campaign.discreet_mail else None, discreet=campaign.discreet_mail,
         campaign_id=campaign.id, signature_id=signature.id, campaign=campaign, first_name=first_name,
         campaign_url=public_url("campaigns.show", slug=campaign.slug), **links,
     )
@@ -69,14 +76,19 @@ def sign(campaign: Campaign, data: SignatureInput) -> Outcome:
     if not campaign.is_open:
         return Outcome.CLOSED
     phone = normalise_phone(data.phone) if data.phone else None
+    personal = {"first_name": data.first_name, "last_name": data.last_name, "email": data.email.strip(),
+                "phone": phone}
+    sealed = None
+    public_key = campaign.organisation.public_key
+    if public_key:  # only the organisation's private key, kept offline, can open these again
+        sealed = sealing.seal(public_key, personal)
+        personal = {"first_name": "", "last_name": "", "email": "", "phone": None}
     signature = Signature(
         campaign_id=campaign.id,
-        first_name=data.first_name,
-        last_name=data.last_name,
-        email=data.email.strip(),
+        **personal,
+        sealed=sealed,
         email_hash=email_hash(data.email),
         country=data.country,
-        phone=phone,
         consent_email=data.consent_email,
         consent_sms=bool(data.consent_sms and phone),
         consent_share=bool(data.consent_share and campaign.started_by),
@@ -110,7 +122,7 @@ def _notify_already_signed(campaign: Campaign, data: SignatureInput) -> None:
         datetime.now(timezone.utc) - timedelta(days=1)
     ):
         return
-    _enqueue_signature_mail("already_signed", campaign, existing, data.email.strip(), existing.first_name)
+    _enqueue_signature_mail("already_signed", campaign, existing, data.email.strip(), data.first_name)
     db.session.commit()
 
 
@@ -198,3 +210,34 @@ def purge_unconfirmed(days: int | None = None, dry_run: bool = False) -> dict[st
         tokens.delete_expired()
         db.session.commit()
     return purged
+
+
+def erase_closed(months: int | None = None, dry_run: bool = False) -> dict[str, int]:
+    """Erase the personal data of signatures on campaigns closed or delivered more than `months` ago.
+
+    Counts, countries, consents and confirmation stay; names, email, phone, sealed data and the email hash go.
+    """
+    months = current_app.config["CLOSED_RETENTION_MONTHS"] if months is None else months
+    cutoff = datetime.now(timezone.utc) - timedelta(days=round(months * 30.44))
+    campaigns = db.session.execute(
+        select(Campaign).where(Campaign.status.in_([CampaignStatus.CLOSED, CampaignStatus.DELIVERED]),
+                               Campaign.closed_at.is_not(None), Campaign.closed_at < cutoff).order_by(Campaign.id)
+    ).scalars().all()
+    erased: dict[str, int] = {}
+    for campaign in campaigns:
+        still_personal = (Signature.campaign_id == campaign.id, Signature.email_hash.is_not(None))
+        if dry_run:
+            n = db.session.execute(select(func.count()).select_from(Signature).where(*still_personal)).scalar_one()
+        else:
+            ids = select(Signature.id).where(*still_personal).scalar_subquery()
+            _wipe_outbox_for(ids)
+            db.session.execute(delete(Token).where(Token.signature_id.in_(ids)))
+            n = db.session.execute(
+                update(Signature).where(*still_personal)
+                .values(first_name="", last_name="", email="", phone=None, sealed=None, email_hash=None)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            db.session.commit()
+        if n:
+            erased[campaign.slug] = n
+    return erased

@@ -1,0 +1,124 @@
+"""Sealed personal data, retention of closed campaigns, discreet mail."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from petition_app import sealing
+from petition_app.extensions import db
+from petition_app.models import Campaign, CampaignStatus, Organisation, OutboxMessage, Signature
+from petition_app.signing.service import SignatureInput, erase_closed, sign
+
+
+@pytest.fixture
+def sealed_campaign(app):
+    public, private = sealing.generate_keypair()
+    org = Organisation(slug="sealed-org", name="Sealed Org", public_key=public)
+    campaign = Campaign(slug="sealed", title="Sealed", goal=10, status=CampaignStatus.OPEN, organisation=org)
+    db.session.add(campaign)
+    db.session.commit()
+    return campaign, private
+
+
+def test_sealed_campaign_stores_no_name_email_or_phone_in_clear(sealed_campaign):
+    campaign, private = sealed_campaign
+    sign(campaign, SignatureInput("Zhenya", "Kuznetsova", "zhenya.k@example.org", "RU", phone="+7 900 123 45 67"))
+    signature = db.session.execute(sa.select(Signature)).scalar_one()
+    assert (signature.first_name, signature.last_name, signature.email, signature.phone) == ("", "", "", None)
+    assert signature.email_hash and signature.sealed
+    opened = sealing.unseal(private, signature.sealed)
+    assert opened == {"first_name": "Zhenya", "last_name": "Kuznetsova", "email": "zhenya.k@example.org",
+                      "phone": "+79001234567"}
+
+
+def test_sealed_signatures_still_deduplicate_by_keyed_hash(sealed_campaign, client):
+    from petition_app.signing.service import Outcome
+
+    campaign, _ = sealed_campaign
+    assert sign(campaign, SignatureInput("A", "B", "same@example.org", "RU")) is Outcome.SIGNED
+    assert sign(campaign, SignatureInput("A", "B", "SAME@example.org", "RU")) is Outcome.DUPLICATE
+
+
+def test_database_file_holds_no_signer_data_in_plain_text_after_mail_is_sent(make_app, tmp_path):
+    db_file = tmp_path / "copy.sqlite3"
+    app = make_app(DATABASE_URL=f"sqlite:///{db_file}", MAIL_SERVER="", MAIL_DIR=str(tmp_path / "mail"))
+    with app.app_context():
+        db.create_all()
+        public, _ = sealing.generate_keypair()
+        campaign = Campaign(slug="s", title="S", goal=10, status=CampaignStatus.OPEN,
+                            organisation=Organisation(slug="o", name="O", public_key=public))
+        db.session.add(campaign)
+        db.session.commit()
+        sign(campaign, SignatureInput("Zhenya", "Kuznetsova", "zhenya.k@example.org", "RU", phone="+79001234567"))
+        assert app.test_cli_runner().invoke(args=["worker", "--once"]).exit_code == 0
+        db.session.remove()
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.exec_driver_sql("VACUUM")
+        db.engine.dispose()
+    raw = db_file.read_bytes()
+    for secret in (b"Zhenya", b"Kuznetsova", b"zhenya.k", b"79001234567", "Kuznetsova".encode("utf-16-le")):
+        assert secret not in raw
+    wal = tmp_path / "copy.sqlite3-wal"
+    assert not wal.exists() or b"Zhenya" not in wal.read_bytes()
+
+
+def test_keys_generate_stores_public_key_and_prints_private_key_once(app, runner):
+    db.session.add(Organisation(slug="k", name="K"))
+    db.session.commit()
+    result = runner.invoke(args=["keys", "generate", "k"])
+    assert result.exit_code == 0
+    private = result.stdout.strip().splitlines()[-1]
+    org = db.session.execute(sa.select(Organisation).where(Organisation.slug == "k")).scalar_one()
+    db.session.refresh(org)
+    assert sealing.public_key_of(private) == org.public_key
+    again = runner.invoke(args=["keys", "generate", "k"])
+    assert again.exit_code != 0 and "--replace" in again.output
+
+
+def test_wrong_private_key_is_refused(sealed_campaign):
+    campaign, _ = sealed_campaign
+    sign(campaign, SignatureInput("A", "B", "x@example.org", "RU"))
+    _, other = sealing.generate_keypair()
+    with pytest.raises(sealing.SealingError):
+        sealing.unseal(other, db.session.execute(sa.select(Signature)).scalar_one().sealed)
+
+
+def test_personal_data_of_long_closed_campaigns_is_erased_counts_and_countries_kept(app, runner, make_campaign):
+    old = make_campaign(slug="old")
+    recent = make_campaign(slug="recent")
+    for i in range(3):
+        sign(old, SignatureInput("Anna", "Old", f"o{i}@example.org", "DE"))
+        sign(recent, SignatureInput("Anna", "New", f"n{i}@example.org", "FR"))
+    old.status = CampaignStatus.CLOSED
+    recent.status = CampaignStatus.DELIVERED
+    db.session.commit()
+    assert old.closed_at is not None
+    old.closed_at = datetime.now(timezone.utc) - timedelta(days=800)
+    db.session.commit()
+
+    dry = runner.invoke(args=["purge", "--dry-run"])
+    assert "old: would erase the personal data of 3 signatures" in dry.output
+    assert erase_closed() == {"old": 3}
+    db.session.expire_all()
+    rows = db.session.execute(sa.select(Signature).where(Signature.campaign_id == old.id)).scalars().all()
+    assert len(rows) == 3 and {r.country for r in rows} == {"DE"}
+    assert all((r.first_name, r.last_name, r.email, r.email_hash) == ("", "", "", None) for r in rows)
+    assert db.session.get(Campaign, old.id).signature_count == 3
+    assert all(r.first_name == "Anna" for r in db.session.execute(
+        sa.select(Signature).where(Signature.campaign_id == recent.id)).scalars())
+    assert erase_closed() == {}
+    assert all(m.to_address is None for m in db.session.execute(
+        sa.select(OutboxMessage).where(OutboxMessage.campaign_id == old.id)).scalars())
+
+
+def test_discreet_campaign_mail_has_a_neutral_subject_and_sender(app, make_campaign):
+    campaign = make_campaign(slug="discreet", title="Stop the LGBT+ ban", discreet_mail=True)
+    sign(campaign, SignatureInput("A", "B", "d@example.org", "DE"))
+    message = db.session.execute(sa.select(OutboxMessage)).scalar_one()
+    assert "LGBT" not in message.subject and "LGBT" not in message.sender
+    assert message.subject == "Please confirm your email address"
+    assert message.sender.startswith("Notifications <")
