@@ -6,6 +6,7 @@ from petition_app.models.org import Organisation
 from petition_app.models.outbox import OutboxMessage, OutboxStatus
 from petition_app.models.page import SitePage, SlugRedirect
 from petition_app.models.signature import Signature
+from petition_app.models.starter import Starter, StarterState
 from petition_app.models.token import Token
 from petition_app.models.user import Membership, Role, User
 
@@ -24,6 +25,8 @@ __all__ = [
     "OutboxStatus",
     "RelatedCampaign",
     "Signature",
+    "Starter",
+    "StarterState",
     "Token",
     "campaign_partners",
 ]

@@ -113,6 +113,10 @@ class Campaign(db.Model):
         return deadline > datetime.now(timezone.utc)
 
     @property
+    def published_updates(self) -> list[CampaignUpdate]:
+        return [u for u in self.updates if u.approved]
+
+    @property
     def is_public(self) -> bool:
         return self.status != CampaignStatus.DRAFT
 
@@ -155,5 +159,7 @@ class CampaignUpdate(db.Model):
     published_on: Mapped[date] = mapped_column(Date)
     title: Mapped[str] = mapped_column(String(300), default="")
     body: Mapped[str] = mapped_column(Text, default="")  # Markdown
+    # Updates posted by a campaign's starter wait for a moderator; the organisation's own are published at once.
+    approved: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     campaign: Mapped[Campaign] = relationship(back_populates="updates")
