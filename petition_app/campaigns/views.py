@@ -47,7 +47,10 @@ def counter(slug: str):
     """The counter fragment for polling: served from the cache; a matching ETag answers 304 before any rendering."""
     snap = counts.cached_snapshot(slug)
     if snap is None:
-        abort(404)
+        renamed = renamed_campaign(slug)
+        if renamed is None:
+            abort(404)
+        return redirect_to_current_slug(renamed.slug)
     seconds = current_app.config["COUNTER_CACHE_SECONDS"]
     poll = current_app.config["COUNTER_POLL_SECONDS"]
     etag = hashlib.sha1(f"{get_locale()}|{poll}|{sorted(snap.items())}".encode(), usedforsecurity=False).hexdigest()
@@ -79,5 +82,4 @@ def campaign_context(campaign, form=None, thanks: bool = False) -> dict:
         "form": form,
         "thanks": thanks,
         "actions": more_actions(campaign),
-        "action_snaps": None,
     }
