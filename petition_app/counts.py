@@ -69,9 +69,10 @@ def add(campaign_id: int, delta: int) -> None:
 
 def recount(campaign: Campaign) -> int:
     """Repair a campaign's stored count from its rows; returns the corrected count."""
-    counted = db.session.execute(
-        select(func.count()).select_from(Signature).where(Signature.campaign_id == campaign.id)
-    ).scalar_one()
+    query = select(func.count()).select_from(Signature).where(Signature.campaign_id == campaign.id)
+    if campaign.count_confirmed_only:
+        query = query.where(Signature.confirmed_at.is_not(None))
+    counted = db.session.execute(query).scalar_one()
     campaign.signature_count = counted
     db.session.commit()
     forget(campaign.slug)

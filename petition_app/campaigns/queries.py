@@ -2,24 +2,47 @@
 
 from __future__ import annotations
 
+from flask import abort, redirect, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from petition_app.extensions import db
-from petition_app.models import Campaign, CampaignStatus, RelatedCampaign
+from petition_app.models import Campaign, CampaignStatus, RelatedCampaign, SlugRedirect
 
 
 def public_campaign_or_404(slug: str) -> Campaign:
+    """The public campaign at this address; a former address answers GETs with a 301 to the current one."""
     campaign = db.session.execute(
         select(Campaign)
         .where(Campaign.slug == slug, Campaign.status != CampaignStatus.DRAFT)
         .options(selectinload(Campaign.partners), selectinload(Campaign.updates))
     ).scalar_one_or_none()
+    if campaign is not None:
+        return campaign
+    campaign = renamed_campaign(slug)
     if campaign is None:
-        from flask import abort
-
         abort(404)
-    return campaign
+    if request.method in ("GET", "HEAD"):
+        abort(redirect_to_current_slug(campaign.slug))
+    return campaign  # a form posted to the old address still reaches its campaign
+
+
+def renamed_campaign(old_slug: str) -> Campaign | None:
+    """The public campaign that used to live at this address, if any."""
+    return db.session.execute(
+        select(Campaign)
+        .join(SlugRedirect, SlugRedirect.campaign_id == Campaign.id)
+        .where(SlugRedirect.old_slug == old_slug, Campaign.status != CampaignStatus.DRAFT)
+        .options(selectinload(Campaign.partners), selectinload(Campaign.updates))
+    ).scalar_one_or_none()
+
+
+def redirect_to_current_slug(slug: str):
+    """A 301 to the same page (and query) of the campaign under its current address."""
+    target = url_for(request.endpoint, **{**(request.view_args or {}), "slug": slug})
+    if request.query_string:
+        target += "?" + request.query_string.decode("latin-1")
+    return redirect(target, code=301)
 
 
 def open_campaigns() -> list[Campaign]:

@@ -7,9 +7,12 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request
 from flask_babel import get_locale
+from sqlalchemy import select
 
+from petition_app.extensions import db
 from petition_app.i18n import LANGUAGE_COOKIE
 from petition_app.markup import render_markdown
+from petition_app.models import SitePage
 
 bp = Blueprint("pages", __name__)
 
@@ -28,8 +31,16 @@ def default_page(name: str, language: str) -> tuple[str, str]:
     return first.lstrip("# ").strip(), rest.strip()
 
 
+def current_page(name: str, language: str) -> tuple[str, str]:
+    """The page as (title, Markdown body): the edited text for the language if there is one, else the shipped one."""
+    row = db.session.execute(
+        select(SitePage).where(SitePage.name == name, SitePage.language == language)
+    ).scalar_one_or_none()
+    return (row.title, row.body) if row is not None else default_page(name, language)
+
+
 def _page(name: str):
-    title, body = default_page(name, str(get_locale()))
+    title, body = current_page(name, str(get_locale()))
     return render_template("pages/page.html", title=title, body=render_markdown(body), name=name)
 
 
