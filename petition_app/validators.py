@@ -18,9 +18,13 @@ def clean_text(value: str | None) -> str | None:
     return unicodedata.normalize("NFC", value).strip()
 
 
+# Zero-width (non-)joiners are format characters that Persian, Indic scripts and emoji need.
+_ALLOWED_FORMAT = {"\u200c", "\u200d"}
+
+
 def has_control_characters(value: str, allow_newlines: bool = False) -> bool:
     for char in value:
-        if allow_newlines and char in "\r\n\t":
+        if (allow_newlines and char in "\r\n\t") or char in _ALLOWED_FORMAT:
             continue
         if unicodedata.category(char) in {"Cc", "Cf", "Cs", "Co", "Cn"}:
             return True
@@ -43,7 +47,7 @@ class PersonName:
         value = field.data or ""
         if has_control_characters(value):
             raise ValidationError(_l("This contains invisible or control characters. Please retype it."))
-        ok = all(unicodedata.category(c)[0] in "LM" or c in _NAME_PUNCTUATION for c in value)
+        ok = all(unicodedata.category(c)[0] in "LM" or c in _NAME_PUNCTUATION or c in _ALLOWED_FORMAT for c in value)
         if not ok or not any(unicodedata.category(c)[0] == "L" for c in value):
             raise ValidationError(_l("Please use letters only (spaces, apostrophes and hyphens are fine)."))
 
