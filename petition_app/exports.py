@@ -1,0 +1,176 @@
+"""Signature exports for the admin and the command line, streamed: rows are read and written a batch at a time.
+
+The delivery list holds only what a campaign delivers (first name, last name, country) of the signatures its
+delivery policy covers; the full export holds every field but the internal hashes and is for owners only.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from operator import attrgetter
+
+from sqlalchemy import Select, case, func, select
+
+from petition_app.extensions import db
+from petition_app.i18n import country_name
+from petition_app.models import Campaign, Signature
+
+BATCH_SIZE = 1000
+BOM = "\ufeff"  # lets Excel read the file as UTF-8
+# A cell starting with one of these is a formula to a spreadsheet (CSV injection); a leading quote makes it text.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+DELIVERY_HEADER = ("first_name", "last_name", "country")
+FULL_HEADER = (
+    "id", "first_name", "last_name", "email", "country", "phone", "language", "consent_email", "consent_sms",
+    "consent_share", "consents_given_at", "confirmed", "confirmed_at",
+)
+KINDS = ("delivery", "full")
+
+Progress = Callable[[int], object]
+
+
+def neutralise(value: object) -> object:
+    """Make a cell that a spreadsheet would run as a formula plain text."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def delivery_conditions(campaign: Campaign) -> list:
+    """Which signatures the campaign delivers: a starter's campaign only those who agreed to share with the
+    starter; a confirmed-only campaign only confirmed ones."""
+    conditions = [Signature.campaign_id == campaign.id]
+    if campaign.started_by:
+        conditions.append(Signature.consent_share.is_(True))
+    if campaign.count_confirmed_only:
+        conditions.append(Signature.confirmed_at.is_not(None))
+    return conditions
+
+
+def _conditions(campaign: Campaign, kind: str) -> list:
+    if kind not in KINDS:
+        raise ValueError(f"unknown export {kind!r}")
+    return delivery_conditions(campaign) if kind == "delivery" else [Signature.campaign_id == campaign.id]
+
+
+def count(campaign: Campaign, kind: str) -> int:
+    """How many rows an export of this kind holds."""
+    return db.session.execute(
+        select(func.count()).select_from(Signature).where(*_conditions(campaign, kind))
+    ).scalar_one()
+
+
+def _batches(query: Select) -> Iterator[list]:
+    """Run a query and hand its rows over BATCH_SIZE at a time (a server-side cursor on PostgreSQL)."""
+    result = db.session.execute(query.execution_options(yield_per=BATCH_SIZE))
+    try:
+        yield from result.partitions()
+    finally:
+        result.close()
+
+
+def _utc(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    moment = moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def _full_row(row) -> tuple:
+    return (
+        row.id, row.first_name, row.last_name, row.email, row.country, row.phone or "", row.language,
+        _yes_no(row.consent_email), _yes_no(row.consent_sms), _yes_no(row.consent_share), _utc(row.created_at),
+        _yes_no(row.confirmed_at is not None), _utc(row.confirmed_at),
+    )
+
+
+def _csv(header: Iterable[str], query: Select, to_cells: Callable[[object], Iterable], progress: Progress | None
+         ) -> Iterator[str]:
+    """CSV text: the header (after a byte-order mark), then one chunk per batch of rows."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+
+    def drain() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writerow(header)
+    yield BOM + drain()
+    for batch in _batches(query):
+        writer.writerows([neutralise(cell) for cell in to_cells(row)] for row in batch)
+        if progress is not None:
+            progress(len(batch))
+        yield drain()
+
+
+def delivery_csv(campaign: Campaign, progress: Progress | None = None) -> Iterator[str]:
+    """The delivery list as CSV: first_name, last_name, country."""
+    query = (select(Signature.first_name, Signature.last_name, Signature.country)
+             .where(*delivery_conditions(campaign)).order_by(Signature.id))
+    return _csv(DELIVERY_HEADER, query, tuple, progress)
+
+
+def full_csv(campaign: Campaign, progress: Progress | None = None) -> Iterator[str]:
+    """Every signature of the campaign with every field a signer gave (no internal hashes)."""
+    query = (select(Signature.id, Signature.first_name, Signature.last_name, Signature.email, Signature.country,
+                    Signature.phone, Signature.language, Signature.consent_email, Signature.consent_sms,
+                    Signature.consent_share, Signature.created_at, Signature.confirmed_at)
+             .where(Signature.campaign_id == campaign.id).order_by(Signature.id))
+    return _csv(FULL_HEADER, query, _full_row, progress)
+
+
+def csv_export(campaign: Campaign, kind: str, progress: Progress | None = None) -> Iterator[str]:
+    if kind not in KINDS:
+        raise ValueError(f"unknown export {kind!r}")
+    return delivery_csv(campaign, progress) if kind == "delivery" else full_csv(campaign, progress)
+
+
+@dataclass
+class CountryGroup:
+    code: str
+    name: str
+    count: int
+    names: Iterator[tuple[str, str]]  # (first, last); read it before moving to the next group
+
+
+@dataclass
+class DeliveryList:
+    total: int
+    groups: Iterator[CountryGroup]
+
+
+def delivery_by_country(campaign: Campaign, locale: str) -> DeliveryList:
+    """The delivery list grouped by country (countries by name in the locale, names by last name), streamed.
+
+    One GROUP BY gives each country's count for its heading; one ordered query streams the names.
+    """
+    conditions = delivery_conditions(campaign)
+    counts = dict(db.session.execute(
+        select(Signature.country, func.count()).where(*conditions).group_by(Signature.country)
+    ).all())
+    if not counts:
+        return DeliveryList(total=0, groups=iter(()))
+    order = sorted(counts, key=lambda code: (country_name(code, locale).casefold(), code))
+    position = case({code: i for i, code in enumerate(order)}, value=Signature.country, else_=len(order))
+    query = (select(Signature.country, Signature.first_name, Signature.last_name).where(*conditions)
+             .order_by(position, Signature.country, Signature.last_name, Signature.first_name, Signature.id))
+
+    def groups() -> Iterator[CountryGroup]:
+        rows = itertools.chain.from_iterable(_batches(query))
+        for code, members in itertools.groupby(rows, key=attrgetter("country")):
+            yield CountryGroup(code=code, name=country_name(code, locale), count=counts.get(code, 0),
+                               names=((row.first_name, row.last_name) for row in members))
+
+    return DeliveryList(total=sum(counts.values()), groups=groups())
