@@ -67,8 +67,10 @@ def _init_blueprints(app: Flask) -> None:
     from petition_app.campaigns.views import bp as campaigns_bp
     from petition_app.pages.views import bp as pages_bp
     from petition_app.signing.views import bp as signing_bp
+    from petition_app.starter.views import bp as starter_bp
 
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(signing_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(starter_bp)
     app.register_blueprint(admin_bp)

@@ -19,7 +19,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(recount_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(purge_command)
+    app.cli.add_command(export_command)
     app.cli.add_command(keys_cli)
+    app.cli.add_command(unseal_command)
 
 
 @click.command("recount")
@@ -80,20 +82,22 @@ def worker_command(once: bool) -> None:
     click.echo("Mail worker stopped.")
 
 
-def _purge(dry_run: bool) -> tuple[dict[str, int], dict[str, int]]:
+def _purge(dry_run: bool) -> tuple[dict[str, int], dict[str, int], int]:
     from petition_app.signing.service import erase_closed, purge_unconfirmed
+    from petition_app.starter.service import purge_unconfirmed as purge_unconfirmed_proposals
 
-    return purge_unconfirmed(dry_run=dry_run), erase_closed(dry_run=dry_run)
+    return (purge_unconfirmed(dry_run=dry_run), erase_closed(dry_run=dry_run),
+            purge_unconfirmed_proposals(dry_run=dry_run))
 
 
 @click.command("purge")
 @click.option("--dry-run", is_flag=True, help="Print what would go, change nothing.")
 def purge_command(dry_run: bool) -> None:
     """Delete signer data past its retention periods."""
-    purged, erased = _purge(dry_run)
+    purged, erased, proposals = _purge(dry_run)
     days = current_app.config["UNCONFIRMED_RETENTION_DAYS"]
     months = current_app.config["CLOSED_RETENTION_MONTHS"]
-    if not purged and not erased:
+    if not purged and not erased and not proposals:
         click.echo(f"Nothing to purge (unconfirmed signatures are kept {days} days; personal data on closed "
                    f"campaigns {months} months).")
     for slug, n in purged.items():
@@ -102,6 +106,9 @@ def purge_command(dry_run: bool) -> None:
     for slug, n in erased.items():
         verb = "would erase" if dry_run else "erased"
         click.echo(f"{slug}: {verb} the personal data of {n} signatures (closed more than {months} months ago)")
+    if proposals:
+        verb = "would delete" if dry_run else "deleted"
+        click.echo(f"{verb} {proposals} campaign proposals whose address was not confirmed within {days} days")
 
 
 keys_cli = click.Group("keys", help="Sealing keys of organisations.")
@@ -130,3 +137,73 @@ def generate_key(org_slug: str, replace: bool) -> None:
     click.echo(f"Public key stored for {organisation.slug}: {public}", err=True)
     click.echo("Private key (shown once; keep it offline, it is the only way to read sealed signatures):", err=True)
     click.echo(private)
+
+
+@click.command("export")
+@click.argument("slug")
+@click.option("--delivery", "kind", flag_value="delivery", default=True,
+              help="First name, last name and country of the signatures the campaign delivers (the default).")
+@click.option("--full", "kind", flag_value="full", help="Every field of every signature (personal data).")
+@click.option("--output", "-o", default="-", show_default=True, type=click.Path(dir_okay=False, allow_dash=True),
+              help="File to write; - is standard output.")
+@click.option("--private-key", "key_file", type=click.File("r"),
+              help="The organisation's private key file: opens sealed names, emails and phones.")
+def export_command(slug: str, kind: str, output: str, key_file) -> None:
+    """Write a campaign's signatures as CSV (UTF-8 with BOM), streamed a batch at a time."""
+    import contextlib
+    import sys
+
+    from sqlalchemy import select
+
+    from petition_app import audit, exports
+    from petition_app.extensions import db
+    from petition_app.models import Campaign
+
+    campaign = db.session.execute(select(Campaign).where(Campaign.slug == slug)).scalar_one_or_none()
+    if campaign is None:
+        raise click.BadParameter(f"no campaign {slug!r}", param_hint="SLUG")
+    private_key = _read_private_key(key_file, campaign.organisation.public_key) if key_file else None
+    audit.record(f"{kind} export written", campaign.slug, campaign.organisation_id,
+                 detail="to standard output" if output == "-" else f"to {output}")
+    db.session.commit()
+    # A progress bar only for a person watching: never in a pipe, a log or a cron mail.
+    bar = (click.progressbar(length=exports.count(campaign, kind), label=f"Exporting {slug}", file=sys.stderr)
+           if sys.stderr.isatty() else contextlib.nullcontext())
+    with click.open_file(output, "wb", atomic=output != "-") as out, bar as progress:
+        for chunk in exports.csv_export(campaign, kind, progress=progress.update if progress else None,
+                                        private_key=private_key):
+            out.write(chunk.encode("utf-8"))
+    if output != "-":
+        click.echo(f"Wrote the {kind} export of {slug} to {output}.", err=True)
+
+
+def _read_private_key(key_file, expected_public_key: str | None) -> str:
+    from petition_app import sealing
+
+    private_key = key_file.read().strip()
+    try:
+        public = sealing.public_key_of(private_key)
+    except sealing.SealingError as error:
+        raise click.BadParameter(str(error), param_hint="--private-key") from error
+    if expected_public_key and public != expected_public_key:
+        raise click.BadParameter("this is not the private key of the campaign's organisation",
+                                 param_hint="--private-key")
+    return private_key
+
+
+@click.command("unseal")
+@click.argument("export_file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--private-key", "key_file", type=click.File("r"), required=True,
+              help="The organisation's private key file.")
+@click.option("--output", "-o", default="-", show_default=True, type=click.Path(dir_okay=False, allow_dash=True))
+def unseal_command(export_file, key_file, output: str) -> None:
+    """Open the sealed cells of a downloaded full export, on the organisation's own machine (no database needed)."""
+    from petition_app import exports, sealing
+
+    private_key = _read_private_key(key_file, None)
+    try:
+        with click.open_file(output, "w", encoding="utf-8", atomic=output != "-") as out:
+            for chunk in exports.unseal_full_csv(export_file, private_key):
+                out.write(chunk)
+    except (ValueError, sealing.SealingError) as error:
+        raise click.ClickException(str(error)) from error

@@ -52,6 +52,8 @@ class Config:
         self.RATELIMIT_HEADERS_ENABLED = False
         self.RATELIMIT_SIGN = env.get("RATELIMIT_SIGN") or "30 per minute;300 per hour"
         self.RATELIMIT_LOGIN = env.get("RATELIMIT_LOGIN") or "10 per minute;50 per hour"
+        # Campaign proposals ("Start your campaign") and dashboard-link requests, per client and per email address.
+        self.RATELIMIT_START = env.get("RATELIMIT_START") or "5 per hour"
 
         # Live regions.
         self.COUNTER_POLL_SECONDS = _int(env.get("COUNTER_POLL_SECONDS"), 10)
@@ -90,6 +92,13 @@ class Config:
         self.UNCONFIRMED_RETENTION_DAYS = _int(env.get("UNCONFIRMED_RETENTION_DAYS"), 30)
         self.CLOSED_RETENTION_MONTHS = _int(env.get("CLOSED_RETENTION_MONTHS"), 24)
         self.DISCREET_SENDER_NAME = env.get("DISCREET_SENDER_NAME") or "Notifications"
+
+        # "Start your campaign": supporters propose campaigns, moderators of the hosting organisation publish them.
+        self.STARTER_HOST_ORG = env.get("STARTER_HOST_ORG") or None  # an organisation slug; unset: the first one
+        self.START_CALL_TO_ACTION = env.get("START_CALL_TO_ACTION") or None  # unset: the translated default text
+        self.STARTER_MAX_BODY = _int(env.get("STARTER_MAX_BODY"), 20_000)
+        self.STARTER_MAX_LINKS = _int(env.get("STARTER_MAX_LINKS"), 5)
+        self.STARTER_LINK_DAYS = _int(env.get("STARTER_LINK_DAYS"), 365)
 
         self.LANGUAGES = ["en", "ru"]
         self.BABEL_DEFAULT_LOCALE = "en"

@@ -6,6 +6,7 @@ delivery policy covers; the full export holds every field but the internal hashe
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import itertools
@@ -16,6 +17,7 @@ from operator import attrgetter
 
 from sqlalchemy import Select, case, func, select
 
+from petition_app import sealing
 from petition_app.extensions import db
 from petition_app.i18n import country_name
 from petition_app.models import Campaign, Signature
@@ -28,7 +30,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 DELIVERY_HEADER = ("first_name", "last_name", "country")
 FULL_HEADER = (
     "id", "first_name", "last_name", "email", "country", "phone", "language", "consent_email", "consent_sms",
-    "consent_share", "consents_given_at", "confirmed", "confirmed_at",
+    "consent_share", "consents_given_at", "confirmed", "confirmed_at", "sealed",
 )
 KINDS = ("delivery", "full")
 
@@ -86,11 +88,22 @@ def _yes_no(value: bool) -> str:
     return "yes" if value else "no"
 
 
-def _full_row(row) -> tuple:
+def _personal(row, private_key: str | None) -> dict:
+    """A row's names, email and phone: in clear, opened with the private key, or blank while sealed."""
+    if row.sealed is not None and private_key:
+        return sealing.unseal(private_key, row.sealed)
+    return {"first_name": row.first_name, "last_name": row.last_name,
+            "email": getattr(row, "email", ""), "phone": getattr(row, "phone", None)}
+
+
+def _full_row(row, private_key: str | None = None) -> tuple:
+    person = _personal(row, private_key)
+    still_sealed = row.sealed is not None and not private_key
     return (
-        row.id, row.first_name, row.last_name, row.email, row.country, row.phone or "", row.language,
-        _yes_no(row.consent_email), _yes_no(row.consent_sms), _yes_no(row.consent_share), _utc(row.created_at),
-        _yes_no(row.confirmed_at is not None), _utc(row.confirmed_at),
+        row.id, person["first_name"], person["last_name"], person["email"], row.country, person["phone"] or "",
+        row.language, _yes_no(row.consent_email), _yes_no(row.consent_sms), _yes_no(row.consent_share),
+        _utc(row.created_at), _yes_no(row.confirmed_at is not None), _utc(row.confirmed_at),
+        base64.b64encode(row.sealed).decode() if still_sealed else "",
     )
 
 
@@ -115,26 +128,57 @@ def _csv(header: Iterable[str], query: Select, to_cells: Callable[[object], Iter
         yield drain()
 
 
-def delivery_csv(campaign: Campaign, progress: Progress | None = None) -> Iterator[str]:
-    """The delivery list as CSV: first_name, last_name, country."""
-    query = (select(Signature.first_name, Signature.last_name, Signature.country)
+def delivery_csv(campaign: Campaign, progress: Progress | None = None,
+                 private_key: str | None = None) -> Iterator[str]:
+    """The delivery list as CSV: first_name, last_name, country (sealed names need the private key)."""
+    query = (select(Signature.first_name, Signature.last_name, Signature.country, Signature.sealed)
              .where(*delivery_conditions(campaign)).order_by(Signature.id))
-    return _csv(DELIVERY_HEADER, query, tuple, progress)
+
+    def cells(row) -> tuple:
+        person = _personal(row, private_key)
+        return person["first_name"], person["last_name"], row.country
+
+    return _csv(DELIVERY_HEADER, query, cells, progress)
 
 
-def full_csv(campaign: Campaign, progress: Progress | None = None) -> Iterator[str]:
-    """Every signature of the campaign with every field a signer gave (no internal hashes)."""
+def full_csv(campaign: Campaign, progress: Progress | None = None,
+             private_key: str | None = None) -> Iterator[str]:
+    """Every signature with every field a signer gave (no internal hashes); sealed data stays sealed (base64)
+    unless the organisation's private key is given."""
     query = (select(Signature.id, Signature.first_name, Signature.last_name, Signature.email, Signature.country,
                     Signature.phone, Signature.language, Signature.consent_email, Signature.consent_sms,
-                    Signature.consent_share, Signature.created_at, Signature.confirmed_at)
+                    Signature.consent_share, Signature.created_at, Signature.confirmed_at, Signature.sealed)
              .where(Signature.campaign_id == campaign.id).order_by(Signature.id))
-    return _csv(FULL_HEADER, query, _full_row, progress)
+    return _csv(FULL_HEADER, query, lambda row: _full_row(row, private_key), progress)
 
 
-def csv_export(campaign: Campaign, kind: str, progress: Progress | None = None) -> Iterator[str]:
+def csv_export(campaign: Campaign, kind: str, progress: Progress | None = None,
+               private_key: str | None = None) -> Iterator[str]:
     if kind not in KINDS:
         raise ValueError(f"unknown export {kind!r}")
-    return delivery_csv(campaign, progress) if kind == "delivery" else full_csv(campaign, progress)
+    export = delivery_csv if kind == "delivery" else full_csv
+    return export(campaign, progress, private_key)
+
+
+def unseal_full_csv(lines: Iterable[str], private_key: str) -> Iterator[str]:
+    """Open the sealed cells of a downloaded full export, offline, with the organisation's private key."""
+    reader = csv.DictReader(line.lstrip(BOM) if i == 0 else line for i, line in enumerate(lines))
+    header = [h for h in (reader.fieldnames or []) if h != "sealed"]
+    missing = {"first_name", "last_name", "email", "phone", "sealed"} - set(reader.fieldnames or [])
+    if missing:
+        raise ValueError(f"not a full export: missing columns {', '.join(sorted(missing))}")
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, header, lineterminator="\r\n", extrasaction="ignore")
+    writer.writeheader()
+    yield BOM + buffer.getvalue()
+    for row in reader:
+        buffer.seek(0)
+        buffer.truncate()
+        if row.get("sealed"):
+            opened = sealing.unseal(private_key, base64.b64decode(row["sealed"]))
+            row.update({k: neutralise(v or "") for k, v in opened.items()})
+        writer.writerow(row)
+        yield buffer.getvalue()
 
 
 @dataclass

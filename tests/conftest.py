@@ -82,6 +82,7 @@ class IsolatedClient(FlaskClient):
     """Give every request its own app context, as in production, even while a test holds one open."""
 
     def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)  # read streamed bodies inside the request's own context
         token = _cv_app.set(None)
         try:
             return super().open(*args, **kwargs)

@@ -429,7 +429,7 @@ def test_full_export_has_every_field_but_the_hashes(client, campaign, org_a):
     assert response.headers["Content-Disposition"] == 'attachment; filename="free-them-full.csv"'
     header, first, second = csv_rows(response)
     assert header == ["id", "first_name", "last_name", "email", "country", "phone", "language", "consent_email",
-                      "consent_sms", "consent_share", "consents_given_at", "confirmed", "confirmed_at"]
+                      "consent_sms", "consent_share", "consents_given_at", "confirmed", "confirmed_at", "sealed"]
     record = dict(zip(header, first, strict=True))
     assert record["email"] == "Anna@Example.org" and record["id"] == str(anna.id)
     assert record["phone"] == "'+4915112345678"  # a leading + is a formula to a spreadsheet

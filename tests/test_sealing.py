@@ -122,3 +122,50 @@ def test_discreet_campaign_mail_has_a_neutral_subject_and_sender(app, make_campa
     assert "LGBT" not in message.subject and "LGBT" not in message.sender
     assert message.subject == "Please confirm your email address"
     assert message.sender.startswith("Notifications <")
+
+
+def _owner_client(app, campaign):
+    from petition_app.models import Membership, Role, User
+    from petition_app.passwords import hash_password
+    from tests.conftest import csrf_token
+
+    user = User(email="owner@example.org", password_hash=hash_password("a long enough password"))
+    db.session.add(user)
+    db.session.flush()
+    db.session.add(Membership(user_id=user.id, organisation_id=campaign.organisation_id, role=Role.OWNER))
+    db.session.commit()
+    client = app.test_client()
+    client.post("/admin/login", data={"email": "owner@example.org", "password": "a long enough password",
+                                      "csrf_token": csrf_token(client, "/admin/login")})
+    return client
+
+
+def test_admin_pages_of_a_sealed_campaign_show_no_names_and_explain_offline_export(app, sealed_campaign, tmp_path):
+    campaign, private = sealed_campaign
+    sign(campaign, SignatureInput("Zhenya", "Kuznetsova", "zhenya.k@example.org", "RU"))
+    client = _owner_client(app, campaign)
+    listing = client.get(f"/admin/campaigns/{campaign.id}/signatures").get_data(as_text=True)
+    assert "Zhenya" not in listing and "sealed" in listing
+    overview = client.get(f"/admin/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "Zhenya" not in overview and "RU" in overview or "Russia" in overview
+    notice = client.get(f"/admin/campaigns/{campaign.id}/export/delivery.csv")
+    assert notice.status_code == 409 and "--private-key" in notice.get_data(as_text=True)
+    full = client.get(f"/admin/campaigns/{campaign.id}/export/full.csv").get_data(as_text=True)
+    assert "Zhenya" not in full and "zhenya" not in full
+
+    export_file = tmp_path / "full.csv"
+    export_file.write_text(full, encoding="utf-8")
+    key_file = tmp_path / "key.txt"
+    key_file.write_text(private)
+    runner = app.test_cli_runner()
+    opened = runner.invoke(args=["unseal", str(export_file), "--private-key", str(key_file)])
+    assert opened.exit_code == 0, opened.output
+    assert "Zhenya,Kuznetsova,zhenya.k@example.org,RU" in opened.output
+    direct = runner.invoke(args=["export", "sealed", "--delivery", "--private-key", str(key_file)])
+    assert "Zhenya,Kuznetsova,RU" in direct.output
+    without = runner.invoke(args=["export", "sealed", "--full"])
+    assert "Zhenya" not in without.output
+    _, wrong = sealing.generate_keypair()
+    key_file.write_text(wrong)
+    refused = runner.invoke(args=["export", "sealed", "--private-key", str(key_file)])
+    assert refused.exit_code != 0 and "not the private key" in refused.output

@@ -92,9 +92,8 @@ def _limited_app(make_app, **extra):
 def test_rate_limit_answers_a_friendly_429_page_and_htmx_fragment(make_app):
     app = _limited_app(make_app)
     with app.app_context():
-        from tests.conftest import VALID_SIGNATURE
-
         from petition_app.models import Campaign, CampaignStatus, Organisation
+        from tests.conftest import VALID_SIGNATURE
 
         db.session.add(Campaign(slug="rl", title="T", goal=10, status=CampaignStatus.OPEN,
                                 organisation=Organisation(slug="o", name="O")))

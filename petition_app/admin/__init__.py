@@ -25,4 +25,4 @@ def no_store(response):
     return response
 
 
-from petition_app.admin import auth, campaigns, signatures, views  # noqa: E402,F401  (register the routes)
+from petition_app.admin import auth, campaigns, moderation, signatures, views  # noqa: E402,F401  (register the routes)

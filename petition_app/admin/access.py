@@ -100,3 +100,53 @@ def any_member_view(view):
     """Any signed-in admin (what they then see is scoped by visible_* above)."""
     view.required_role = "member"
     return view
+
+
+# -- moderation of campaigns proposed through "Start your campaign" ---------------------------------------------------
+# Moderators: superusers, and editors (or owners) of the organisation that hosts proposals (starter.service).
+
+
+def moderated_organisation_ids() -> list[int] | None:
+    """The organisations whose proposals the current user moderates; None means all (superuser)."""
+    if current_user.is_authenticated and current_user.is_superuser:
+        return None
+    return [o.id for o in visible_organisations(Role.EDITOR)]
+
+
+def can_moderate() -> bool:
+    """Whether the current user may moderate proposals: superuser, or at least editor of the hosting organisation."""
+    from petition_app.starter.service import host_organisation
+
+    if not current_user.is_authenticated:
+        return False
+    if current_user.is_superuser:
+        return True
+    host = host_organisation()
+    return host is not None and has_role(host.id, Role.EDITOR)
+
+
+def moderator_view(view):
+    """Only moderators get past this; anyone else gets 404. A `starter_id` argument becomes the `starter`,
+    which must belong to an organisation the user edits for."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not can_moderate():
+            abort(404)
+        if "starter_id" in kwargs:
+            kwargs["starter"] = starter_or_404(kwargs.pop("starter_id"))
+        return view(*args, **kwargs)
+
+    wrapped.required_role = "moderator"
+    return wrapped
+
+
+def starter_or_404(starter_id: int):
+    """A proposal the current user moderates; unconfirmed ones are nobody's business yet."""
+    from petition_app.models import Starter, StarterState
+
+    starter = db.session.get(Starter, starter_id)
+    if (starter is None or starter.state == StarterState.UNCONFIRMED
+            or not has_role(starter.campaign.organisation_id, Role.EDITOR)):
+        abort(404)
+    return starter

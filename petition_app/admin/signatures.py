@@ -122,9 +122,16 @@ def _csv_response(chunks: Iterable[str], filename: str) -> Response:
     return response
 
 
+def _sealed_notice(campaign: Campaign):
+    """Sealed names cannot be opened on the server: say how the organisation opens them on its own machine."""
+    return render_template("admin/sealed_export.html", campaign=campaign), 409
+
+
 @bp.get("/campaigns/<int:campaign_id>/export/delivery.csv")
 @campaign_view(Role.OWNER)
 def export_delivery_csv(campaign: Campaign):
+    if campaign.organisation.public_key:
+        return _sealed_notice(campaign)
     _audit_export(campaign, "delivery export downloaded")
     return _csv_response(exports.delivery_csv(campaign), f"{campaign.slug}-delivery.csv")
 
@@ -148,6 +155,8 @@ def _stream_template(template: str, buffer_items: int = 500, **context) -> Respo
 @bp.get("/campaigns/<int:campaign_id>/export/delivery.html")
 @campaign_view(Role.OWNER)
 def export_delivery_html(campaign: Campaign):
+    if campaign.organisation.public_key:
+        return _sealed_notice(campaign)
     _audit_export(campaign, "delivery list opened")
     delivery = exports.delivery_by_country(campaign, str(get_locale()))
     return _stream_template("admin/delivery_print.html", campaign=campaign, delivery=delivery)

@@ -15,8 +15,10 @@
     });
   }
 
+  // After a form region is swapped, move the focus to its outcome (thanks, or the error summary) for screen readers.
+  // Field-by-field checks swap in wrappers without this marker, so typing is never interrupted.
   function focusThanks(event) {
-    var thanks = event.target.querySelector && event.target.querySelector("#thanks");
+    var thanks = event.target.querySelector && event.target.querySelector("#thanks, [data-focus-after-swap]");
     if (thanks) thanks.focus();
   }
 

@@ -1,0 +1,1 @@
+"""Start your campaign: supporters propose petitions, moderators publish them, starters follow them."""
