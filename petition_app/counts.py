@@ -47,8 +47,10 @@ def cached_snapshot(slug: str) -> dict[str, Any] | None:
     found = _cache().get(key)
     if found is not None:
         return found or None
-    campaign = db.session.execute(select(Campaign).where(Campaign.slug == slug)).scalar_one_or_none()
-    value = snapshot(campaign) if campaign is not None and campaign.is_public else {}
+    from petition_app.campaigns.queries import IS_PUBLIC
+
+    campaign = db.session.execute(select(Campaign).where(Campaign.slug == slug, IS_PUBLIC)).scalar_one_or_none()
+    value = snapshot(campaign) if campaign is not None else {}
     _cache().set(key, value, current_app.config["COUNTER_CACHE_SECONDS"])
     return value or None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = (
@@ -37,6 +37,14 @@ def init_app(app: Flask) -> None:
     if hops:
         # Only as many forwarded hops as the operator declared; otherwise X-Forwarded-For is ignored.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)  # type: ignore[method-assign]
+
+    @app.before_request
+    def refuse_nul_bytes():
+        # No database stores a NUL character (PostgreSQL refuses one): stop it at the door, not with a 500.
+        if "\x00" in request.path:
+            abort(404)
+        if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+            abort(400)
 
     https = app.config["PUBLIC_URL"].startswith("https://")
     onion = app.config.get("ONION_URL")

@@ -104,6 +104,9 @@ def test_url_parameters_never_cause_a_5xx(target, part, query):
         response = client.get(path, query_string={"next": query, "page": query, "q": query})
         assert response.status_code < 500, path
     response = client.get("/language/ru", query_string={"next": query})
+    if "\x00" in query:
+        assert response.status_code == 400  # NUL bytes are refused at the door
+        return
     assert response.status_code == 303
     location = response.headers["Location"]
     assert location.startswith("/") or location.startswith("http://localhost/")

@@ -342,8 +342,11 @@ def test_take_down_closes_the_campaign_mails_the_reason_and_ends_dashboard_acces
     starter = only_starter()
     assert starter.state == StarterState.TAKEN_DOWN and starter.campaign.status == CampaignStatus.CLOSED
     assert starter.campaign.closed_at is not None
-    public = mail_app.test_client().get(f"/campaigns/{starter.campaign.slug}").get_data(as_text=True)
-    assert "This campaign is closed" in public and 'class="sign-form"' not in public
+    visitor = mail_app.test_client()
+    slug = starter.campaign.slug
+    assert visitor.get(f"/campaigns/{slug}").status_code == 404  # taken down: no longer public at all
+    assert visitor.get(f"/campaigns/{slug}/counter").status_code == 404
+    assert slug not in visitor.get("/").get_data(as_text=True)
     assert mail_app.test_client().get(dashboard).status_code == 404
     run_worker(mail_app)
     assert "Hate speech in the comments it links to." in text_part(smtp.box.messages[-1])

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from flask import abort, redirect, request, url_for
-from sqlalchemy import select
+from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import selectinload
 
 from petition_app.extensions import db
-from petition_app.models import Campaign, CampaignStatus, RelatedCampaign, SlugRedirect
+from petition_app.models import Campaign, CampaignStatus, RelatedCampaign, SlugRedirect, Starter, StarterState
+
+# Published: not a draft, and not taken down by a moderator.
+IS_PUBLIC = and_(
+    Campaign.status != CampaignStatus.DRAFT,
+    ~exists().where(Starter.campaign_id == Campaign.id, Starter.state == StarterState.TAKEN_DOWN),
+)
 
 
 def public_campaign_or_404(slug: str) -> Campaign:
     """The public campaign at this address; a former address answers GETs with a 301 to the current one."""
     campaign = db.session.execute(
         select(Campaign)
-        .where(Campaign.slug == slug, Campaign.status != CampaignStatus.DRAFT)
+        .where(Campaign.slug == slug, IS_PUBLIC)
         .options(selectinload(Campaign.partners), selectinload(Campaign.updates))
     ).scalar_one_or_none()
     if campaign is not None:
@@ -32,7 +38,7 @@ def renamed_campaign(old_slug: str) -> Campaign | None:
     return db.session.execute(
         select(Campaign)
         .join(SlugRedirect, SlugRedirect.campaign_id == Campaign.id)
-        .where(SlugRedirect.old_slug == old_slug, Campaign.status != CampaignStatus.DRAFT)
+        .where(SlugRedirect.old_slug == old_slug, IS_PUBLIC)
         .options(selectinload(Campaign.partners), selectinload(Campaign.updates))
     ).scalar_one_or_none()
 
