@@ -38,4 +38,4 @@ class OrganisationForm(FlaskForm):
 class MemberForm(FlaskForm):
     email = EmailField(_l("Email"), filters=[clean_text], validators=[
         DataRequired(), Length(max=254), Email(message=_l("This does not look like an email address."))])
-    role = SelectField(_l("Role"), choices=[(r.value, r.value) for r in Role])
+    role = SelectField(_l("Role"), choices={r.value: r.value for r in Role})
