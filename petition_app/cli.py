@@ -82,22 +82,23 @@ def worker_command(once: bool) -> None:
     click.echo("Mail worker stopped.")
 
 
-def _purge(dry_run: bool) -> tuple[dict[str, int], dict[str, int], int]:
+def _purge(dry_run: bool) -> tuple[dict[str, int], dict[str, int], int, int]:
     from petition_app.signing.service import erase_closed, purge_unconfirmed
+    from petition_app.starter.service import forget_finished_starters
     from petition_app.starter.service import purge_unconfirmed as purge_unconfirmed_proposals
 
     return (purge_unconfirmed(dry_run=dry_run), erase_closed(dry_run=dry_run),
-            purge_unconfirmed_proposals(dry_run=dry_run))
+            purge_unconfirmed_proposals(dry_run=dry_run), forget_finished_starters(dry_run=dry_run))
 
 
 @click.command("purge")
 @click.option("--dry-run", is_flag=True, help="Print what would go, change nothing.")
 def purge_command(dry_run: bool) -> None:
     """Delete signer data past its retention periods."""
-    purged, erased, proposals = _purge(dry_run)
+    purged, erased, proposals, starters = _purge(dry_run)
     days = current_app.config["UNCONFIRMED_RETENTION_DAYS"]
     months = current_app.config["CLOSED_RETENTION_MONTHS"]
-    if not purged and not erased and not proposals:
+    if not purged and not erased and not proposals and not starters:
         click.echo(f"Nothing to purge (unconfirmed signatures are kept {days} days; personal data on closed "
                    f"campaigns {months} months).")
     for slug, n in purged.items():
@@ -109,6 +110,9 @@ def purge_command(dry_run: bool) -> None:
     if proposals:
         verb = "would delete" if dry_run else "deleted"
         click.echo(f"{verb} {proposals} campaign proposals whose address was not confirmed within {days} days")
+    if starters:
+        verb = "would forget" if dry_run else "forgot"
+        click.echo(f"{verb} the contact address of {starters} campaign starters who no longer need one")
 
 
 keys_cli = click.Group("keys", help="Sealing keys of organisations.")

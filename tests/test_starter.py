@@ -729,3 +729,26 @@ def test_purge_deletes_proposals_never_confirmed_within_the_retention_period(app
     outbox = db.session.execute(sa.select(OutboxMessage.to_address, OutboxMessage.status)).all()
     assert ("old@example.org", "queued") not in [(a, str(s)) for a, s in outbox]
     assert all(address != "old@example.org" for address, _status in outbox)
+
+
+def test_purge_forgets_addresses_of_rejected_starters_after_the_retention_period(app):
+    from datetime import datetime, timedelta, timezone
+
+    from petition_app.models import Campaign, CampaignStatus, Organisation, Starter, StarterState
+    from petition_app.starter.service import forget_finished_starters
+
+    org = Organisation(slug="host", name="Host")
+    old = datetime.now(timezone.utc) - timedelta(days=40)
+    for i, (state, decided) in enumerate([(StarterState.REJECTED, old), (StarterState.REJECTED, None),
+                                          (StarterState.PENDING, None)]):
+        campaign = Campaign(slug=f"p{i}", title="T", goal=10, status=CampaignStatus.DRAFT, organisation=org)
+        db.session.add(campaign)
+        db.session.flush()
+        db.session.add(Starter(campaign_id=campaign.id, public_name="G", email=f"s{i}@example.org",
+                               email_hash="h" * 64, state=state,
+                               decided_at=decided or datetime.now(timezone.utc)))
+    db.session.commit()
+    assert forget_finished_starters(dry_run=True) == 1
+    assert forget_finished_starters() == 1
+    emails = sorted(s.email for s in db.session.execute(sa.select(Starter)).scalars())
+    assert emails == ["", "s1@example.org", "s2@example.org"]

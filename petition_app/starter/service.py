@@ -444,3 +444,28 @@ def _drain(buffer: io.StringIO) -> str:
     buffer.seek(0)
     buffer.truncate()
     return text
+
+
+def forget_finished_starters(dry_run: bool = False) -> int:
+    """Forget the contact address of starters who no longer need one; returns how many.
+
+    Rejected or taken-down proposals keep it for UNCONFIRMED_RETENTION_DAYS after the decision (to answer a
+    question about it); approved ones until their campaign's personal data is erased (CLOSED_RETENTION_MONTHS).
+    """
+    cfg = current_app.config
+    now = _now()
+    decided_before = now - timedelta(days=cfg["UNCONFIRMED_RETENTION_DAYS"])
+    closed_before = now - timedelta(days=round(cfg["CLOSED_RETENTION_MONTHS"] * 30.44))
+    finished = (
+        (Starter.state.in_([StarterState.REJECTED, StarterState.TAKEN_DOWN]) & (Starter.decided_at < decided_before))
+        | ((Starter.state == StarterState.APPROVED) & Starter.campaign_id.in_(
+            select(Campaign.id).where(Campaign.closed_at.is_not(None), Campaign.closed_at < closed_before)))
+    )
+    ids = db.session.execute(select(Starter.id).where(finished, Starter.email != "")).scalars().all()
+    if dry_run or not ids:
+        return len(ids)
+    db.session.execute(delete(Token).where(Token.starter_id.in_(ids)))
+    db.session.execute(update(Starter).where(Starter.id.in_(ids)).values(email="", email_hash="")
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+    return len(ids)
