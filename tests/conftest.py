@@ -79,15 +79,35 @@ def app_config(database_url, tmp_path) -> dict:
 
 
 class IsolatedClient(FlaskClient):
-    """Give every request its own app context, as in production, even while a test holds one open."""
+    """Give every request its own app context, as in production, even while a test holds one open.
+
+    A streamed body is read in the request's own context, as a server reads it (a stream_with_context view
+    pops that context when its body is exhausted).
+    """
 
     def open(self, *args, **kwargs):
-        kwargs.setdefault("buffered", True)  # read streamed bodies inside the request's own context
         token = _cv_app.set(None)
         try:
-            return super().open(*args, **kwargs)
+            response = super().open(*args, **kwargs)
+            request_context = _cv_app.get()
         finally:
             _cv_app.reset(token)
+        if response.is_streamed:
+            response.response = _read_in(request_context, response.response)
+        return response
+
+
+def _read_in(context, body):
+    chunks = iter(body)
+    while True:
+        token = _cv_app.set(context)
+        try:
+            chunk = next(chunks)
+        except StopIteration:
+            return
+        finally:
+            _cv_app.reset(token)
+        yield chunk
 
 
 @pytest.fixture
@@ -174,3 +194,43 @@ def sign_data(client, campaign_slug: str, **fields) -> dict:
 
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+# -- admin accounts ------------------------------------------------------------------------------------------------
+
+ADMIN_PASSWORD = "a long enough test password"
+
+
+def make_org(slug: str, name: str | None = None, **fields):
+    """The organisation with this slug, created if missing."""
+    from petition_app.models import Organisation
+
+    org = db.session.execute(sa.select(Organisation).where(Organisation.slug == slug)).scalar()
+    if org is None:
+        org = Organisation(slug=slug, name=name or slug.replace("-", " ").title(), **fields)
+        db.session.add(org)
+        db.session.commit()
+    return org
+
+
+def make_user(email: str, *roles, superuser: bool = False, password: str = ADMIN_PASSWORD):
+    """An admin account with (organisation, role) memberships."""
+    from petition_app.models import Membership, User
+    from petition_app.passwords import hash_password
+
+    user = User(email=email, password_hash=hash_password(password), is_superuser=superuser)
+    db.session.add(user)
+    db.session.flush()
+    for org, role in roles:
+        db.session.add(Membership(user_id=user.id, organisation_id=org.id, role=role))
+    db.session.commit()
+    return user
+
+
+def log_in(app_or_client, email: str, password: str = ADMIN_PASSWORD):
+    """Log a client in through the login form (a new client when given the app); returns the client."""
+    client = app_or_client.test_client() if hasattr(app_or_client, "test_client") else app_or_client
+    response = client.post("/admin/login", data={"email": email, "password": password,
+                                                 "csrf_token": csrf_token(client, "/admin/login")})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return client

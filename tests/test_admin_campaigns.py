@@ -14,49 +14,16 @@ from petition_app.models import (
     Campaign,
     CampaignStatus,
     CampaignUpdate,
-    Membership,
     Organisation,
     RelatedCampaign,
     Role,
     Signature,
     SitePage,
     SlugRedirect,
-    User,
 )
-from petition_app.passwords import hash_password
-from tests.conftest import VALID_SIGNATURE, csrf_token
-
-PASSWORD = "a long enough test password"
-
+from tests.conftest import VALID_SIGNATURE, csrf_token, log_in, make_org, make_user
 
 # -- helpers --------------------------------------------------------------------------------------------------------
-
-
-def make_org(slug: str, name: str | None = None) -> Organisation:
-    org = db.session.execute(sa.select(Organisation).where(Organisation.slug == slug)).scalar()
-    if org is None:
-        org = Organisation(slug=slug, name=name or slug.replace("-", " ").title())
-        db.session.add(org)
-        db.session.commit()
-    return org
-
-
-def make_user(email: str, *roles: tuple[Organisation, Role], superuser: bool = False) -> User:
-    user = User(email=email, password_hash=hash_password(PASSWORD), is_superuser=superuser)
-    db.session.add(user)
-    db.session.flush()
-    for org, role in roles:
-        db.session.add(Membership(user_id=user.id, organisation_id=org.id, role=role))
-    db.session.commit()
-    return user
-
-
-def log_in(app, email: str):
-    client = app.test_client()
-    token = csrf_token(client, "/admin/login")
-    response = client.post("/admin/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
-    assert response.status_code == 303, response.get_data(as_text=True)
-    return client
 
 
 def token_for(client, path: str) -> str:

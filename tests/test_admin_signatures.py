@@ -10,8 +10,6 @@ from datetime import datetime, time, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
-from flask.ctx import _cv_app
-from flask.testing import FlaskClient
 
 from petition_app.admin import stats
 from petition_app.extensions import db
@@ -23,44 +21,6 @@ from tests.conftest import csrf_token
 
 PASSWORD = "a long enough password"
 BOM = "\ufeff"
-
-
-class StreamingClient(FlaskClient):
-    """conftest's IsolatedClient, that also reads a streamed body in the request's app context, as a server does.
-
-    A streamed view (stream_with_context) keeps its app context current after the view returns and pops it when
-    the body is exhausted; reading the body under the test's own app context would pop the wrong one.
-    """
-
-    def open(self, *args, **kwargs):
-        token = _cv_app.set(None)
-        try:
-            response = super().open(*args, **kwargs)
-            request_context = _cv_app.get()
-        finally:
-            _cv_app.reset(token)
-        if response.is_streamed:
-            response.response = _read_in(request_context, response.response)
-        return response
-
-
-def _read_in(context, body):
-    chunks = iter(body)
-    while True:
-        token = _cv_app.set(context)
-        try:
-            chunk = next(chunks)
-        except StopIteration:
-            return
-        finally:
-            _cv_app.reset(token)
-        yield chunk
-
-
-@pytest.fixture
-def client(app):
-    app.test_client_class = StreamingClient
-    return app.test_client()
 
 
 # -- helpers -----------------------------------------------------------------------------------------------------

@@ -12,8 +12,6 @@ from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
-from flask.ctx import _cv_app
-from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -23,23 +21,19 @@ from petition_app.models import (
     Campaign,
     CampaignStatus,
     CampaignUpdate,
-    Membership,
     Organisation,
     OutboxMessage,
     Role,
     Starter,
     StarterState,
     Token,
-    User,
 )
-from petition_app.passwords import hash_password
 from petition_app.starter import service
-from tests.conftest import IsolatedClient, csrf_token, sign_data
+from tests.conftest import csrf_token, log_in, make_org, make_user, sign_data
 from tests.mailbox import SMTPServer, html_part, text_part
 from tests.test_hostile_input import SETTINGS, XSS, active_content, texts
 
 STARTER_EMAIL = "starter.private@example.org"
-PASSWORD = "a long enough test password"
 PROPOSAL = {
     "public_name": "Coming Out LGBT group",
     "email": STARTER_EMAIL,
@@ -55,50 +49,6 @@ PROPOSAL = {
 
 
 # -- fixtures and helpers ----------------------------------------------------------------------------------------------
-
-
-class StreamingClient(IsolatedClient):
-    """IsolatedClient that reads a streamed body in the request's own app context, as a server does.
-
-    (A stream_with_context view pops its app context when the body is exhausted; reading the body under the
-    test's app context would pop the wrong one.)
-    """
-
-    def open(self, *args, **kwargs):
-        token = _cv_app.set(None)
-        try:
-            response = FlaskClient.open(self, *args, **kwargs)
-            request_context = _cv_app.get()
-        finally:
-            _cv_app.reset(token)
-        if response.is_streamed:
-            response.response = _read_in(request_context, response.response)
-        return response
-
-
-def _read_in(context, body):
-    chunks = iter(body)
-    while True:
-        token = _cv_app.set(context)
-        try:
-            chunk = next(chunks)
-        except StopIteration:
-            return
-        finally:
-            _cv_app.reset(token)
-        yield chunk
-
-
-@pytest.fixture
-def make_app(make_app):
-    """conftest's make_app, with clients that can read the streamed delivery list."""
-
-    def factory(**overrides):
-        app = make_app(**overrides)
-        app.test_client_class = StreamingClient
-        return app
-
-    return factory
 
 
 @pytest.fixture
@@ -123,31 +73,6 @@ def host(app) -> Organisation:
 @pytest.fixture
 def mail_host(mail_app) -> Organisation:
     return make_org("host", "Host Organisation")
-
-
-def make_org(slug: str, name: str | None = None, **fields) -> Organisation:
-    org = Organisation(slug=slug, name=name or slug.title(), **fields)
-    db.session.add(org)
-    db.session.commit()
-    return org
-
-
-def make_user(email: str, *roles: tuple[Organisation, Role], superuser: bool = False) -> User:
-    user = User(email=email, password_hash=hash_password(PASSWORD), is_superuser=superuser)
-    db.session.add(user)
-    db.session.flush()
-    for org, role in roles:
-        db.session.add(Membership(user_id=user.id, organisation_id=org.id, role=role))
-    db.session.commit()
-    return user
-
-
-def log_in(app, email: str):
-    client = app.test_client()
-    response = client.post("/admin/login", data={"email": email, "password": PASSWORD,
-                                                 "csrf_token": csrf_token(client, "/admin/login")})
-    assert response.status_code == 303, response.get_data(as_text=True)
-    return client
 
 
 def moderator(app, org: Organisation):
