@@ -64,6 +64,9 @@ class Config:
         self.SIGNER_HASH_KEY = env.get("SIGNER_HASH_KEY") or None  # derived from SECRET_KEY when unset
         self.TRUSTED_PROXIES = _int(env.get("TRUSTED_PROXIES"), 0)
         self.ONION_URL = env.get("ONION_URL") or None
+        # Admin password hashing (argon2id); unset keeps argon2-cffi's RFC 9106 defaults (3 passes, 64 MiB).
+        self.PASSWORD_HASH_TIME_COST = _int(env.get("PASSWORD_HASH_TIME_COST"), 0) or None
+        self.PASSWORD_HASH_MEMORY_KIB = _int(env.get("PASSWORD_HASH_MEMORY_KIB"), 0) or None
 
         # Forms: campaign pages stay open for hours; tokens are bound to the session instead of a clock.
         self.WTF_CSRF_TIME_LIMIT = None

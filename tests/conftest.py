@@ -75,6 +75,9 @@ def app_config(database_url, tmp_path) -> dict:
         "PUBLIC_URL": "http://localhost",
         "RATELIMIT_ENABLED": False,
         "COUNTER_CACHE_SECONDS": 0,
+        # Cheap argon2 parameters: tests check the logic, not the hashing cost.
+        "PASSWORD_HASH_TIME_COST": 1,
+        "PASSWORD_HASH_MEMORY_KIB": 1024,
     }
 
 
