@@ -84,8 +84,8 @@ def app_config(database_url, tmp_path) -> dict:
 class IsolatedClient(FlaskClient):
     """Give every request its own app context, as in production, even while a test holds one open.
 
-    A streamed body is read in the request's own context, as a server reads it (a stream_with_context view
-    pops that context when its body is exhausted).
+    A streamed body is read at once in the request's own context, as a server reads it (a stream_with_context
+    view pops that context when its body is exhausted); the chunks stay separate.
     """
 
     def open(self, *args, **kwargs):
@@ -101,16 +101,15 @@ class IsolatedClient(FlaskClient):
 
 
 def _read_in(context, body):
-    chunks = iter(body)
-    while True:
-        token = _cv_app.set(context)
-        try:
-            chunk = next(chunks)
-        except StopIteration:
-            return
-        finally:
-            _cv_app.reset(token)
-        yield chunk
+    """Read a streamed body chunk by chunk in the request's context; hand back the chunks, still as a stream."""
+    token = _cv_app.set(context)
+    try:
+        chunks = list(body)
+    finally:
+        if hasattr(body, "close"):
+            body.close()
+        _cv_app.reset(token)
+    return iter(chunks)
 
 
 @pytest.fixture
