@@ -47,6 +47,9 @@ def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         if HERE in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.browser)
+            # When Chromium drops a connection mid-response (it cancels favicon and polling requests freely),
+            # Werkzeug's development server leaves the static file for the garbage collector to close.
+            item.add_marker(pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"))
 
 
 def _require_browser() -> bool:
