@@ -169,7 +169,7 @@ def test_editor_edits_every_field_and_the_public_page_shows_it(app, editor, org_
         petition_text="We *urge* you.", demands="First demand\nSecond demand", petition_closing="Signed, us.",
         goal="2000", goal_fixed=True, offline_count="35", count_confirmed_only=False,
         deadline="2031-01-02T03:04", delivery_note="We hand it over in June.", started_by="A local group",
-        language="ru", partners=[str(org_b.id)], slug="old-text",
+        language="ru", partners=[str(org_b.id)], slug="old-text", discreet_mail=True,
         related="third-action\nhttp://localhost/campaigns/other-action#sign",
     )
     response = post_form(editor, f"/admin/campaigns/{campaign.id}/edit", data)
@@ -186,6 +186,7 @@ def test_editor_edits_every_field_and_the_public_page_shows_it(app, editor, org_
     deadline = c.deadline if c.deadline.tzinfo else c.deadline.replace(tzinfo=timezone.utc)
     assert deadline == datetime(2031, 1, 2, 3, 4, tzinfo=timezone.utc)
     assert (c.delivery_note, c.started_by, c.language) == ("We hand it over in June.", "A local group", "ru")
+    assert c.discreet_mail is True
     assert [p.slug for p in c.partners] == ["org-b"]
     assert [(link.related_id, link.position) for link in c.related_links] == [(third.id, 0), (other.id, 1)]
     assert "campaign edited" in audit_actions()

@@ -87,6 +87,7 @@ class CampaignForm(FlaskForm):
         Optional(), NumberRange(min=0, max=GOAL_MAX, message=_l("Enter a whole number from 0 to 100,000,000."))],
         render_kw={"inputmode": "numeric"})
     count_confirmed_only = BooleanField(_l("Count only confirmed signatures"))
+    discreet_mail = BooleanField(_l("Discreet mail"))
     deadline = DateTimeLocalField(
         _l("Deadline (UTC)"), validators=[Optional()], tz=timezone.utc,
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],

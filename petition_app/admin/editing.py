@@ -27,7 +27,7 @@ from petition_app.models import (
 PLAIN_FIELDS = (
     "title", "lead", "body", "quote", "quote_attribution", "petition_heading", "targets", "petition_text",
     "demands", "petition_closing", "goal", "goal_fixed", "offline_count", "count_confirmed_only", "deadline",
-    "delivery_note", "started_by", "language",
+    "delivery_note", "started_by", "language", "discreet_mail",
 )
 
 TRANSITIONS: dict[CampaignStatus, tuple[CampaignStatus, ...]] = {
