@@ -70,6 +70,9 @@ class Config:
 
         # Forms: campaign pages stay open for hours; tokens are bound to the session instead of a clock.
         self.WTF_CSRF_TIME_LIMIT = None
+        # Pages send "Referrer-Policy: no-referrer", so browsers post without a Referer: Flask-WTF's https-only
+        # Referer check would refuse every form. The token and SameSite cookies remain the protection.
+        self.WTF_CSRF_SSL_STRICT = False
         self.MAX_CONTENT_LENGTH = _int(env.get("MAX_CONTENT_LENGTH"), 1024 * 1024)
 
         # Mail: with no MAIL_SERVER, mails are written as .eml files under instance/mail/.

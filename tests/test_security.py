@@ -149,3 +149,28 @@ def test_rate_limit_keys_are_keyed_hashes_not_addresses(app):
     assert "192.0.2.1" not in key and len(key) == 32
     with app.test_request_context(environ_base={"REMOTE_ADDR": "192.0.2.1"}):
         assert rate_limit_key() == key  # stable within the day
+
+
+def test_forms_work_over_https_without_a_referer(make_app):
+    """Pages ask browsers to send no Referer; CSRF protection must not depend on one."""
+    app = make_app(PUBLIC_URL="https://petitions.example.org")
+    with app.app_context():
+        from petition_app.models import Campaign, CampaignStatus, Organisation
+
+        db.session.add(Campaign(slug="tls", title="T", goal=10, status=CampaignStatus.OPEN,
+                                organisation=Organisation(slug="o", name="O")))
+        db.session.commit()
+    client = app.test_client()
+    client.environ_base["wsgi.url_scheme"] = "https"
+    response = client.post("/campaigns/tls/sign", data=sign_data(client, "tls"))
+    assert response.status_code == 303
+
+
+def test_gunicorn_access_log_records_no_client_address():
+    from pathlib import Path
+
+    settings: dict = {}
+    exec(compile(Path("gunicorn.conf.py").read_text(), "gunicorn.conf.py", "exec"), settings)  # noqa: S102
+    log_format = settings["access_log_format"]
+    for atom in ("%(h)s", "%(a)s", "%(f)s", "X-Forwarded-For", "%(u)s"):
+        assert atom.lower() not in log_format.lower()

@@ -1,0 +1,58 @@
+"""With REDIS_URL: the counter cache, rate-limit storage and the daily salt live in Redis, and hold no address."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from petition_app.extensions import db
+from petition_app.models import Campaign, CampaignStatus, Organisation
+from tests.conftest import sign_data
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def redis_client():
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        if os.environ.get("REQUIRE_REDIS", "") not in ("", "0"):
+            pytest.fail(f"Redis is required (REQUIRE_REDIS=1) but unreachable: {error}")
+        pytest.skip(f"Redis unreachable at {REDIS_URL}: {error}")
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+def test_rate_limits_and_counter_cache_use_redis_without_storing_addresses(make_app, redis_client):
+    slug = "r-" + uuid.uuid4().hex[:6]
+    app = make_app(REDIS_URL=REDIS_URL, RATELIMIT_ENABLED=True, RATELIMIT_SIGN="2 per minute",
+                   COUNTER_CACHE_SECONDS=30)
+    assert app.config["RATELIMIT_STORAGE_URI"] == REDIS_URL
+    with app.app_context():
+        db.session.add(Campaign(slug=slug, title="T", goal=10, status=CampaignStatus.OPEN,
+                                organisation=Organisation(slug="o", name="O")))
+        db.session.commit()
+    client = app.test_client()
+    address = {"REMOTE_ADDR": "198.51.100.23"}
+    data = sign_data(client, slug)
+    codes = [client.post(f"/campaigns/{slug}/sign", data={**data, "email": f"x{i}@example.org"},
+                         environ_base=address).status_code for i in range(3)]
+    assert codes == [303, 303, 429]
+    assert client.get(f"/campaigns/{slug}/counter").status_code == 200
+
+    keys = [k.decode() for k in redis_client.keys("*")]
+    assert any("counter:" + slug in k for k in keys)  # the cached count
+    assert any("ratelimit-salt" in k for k in keys)  # today's salt, expiring
+    assert any(k.startswith("LIMITS") or "limiter" in k.lower() for k in keys)
+    dump = " ".join(keys) + " ".join(str(redis_client.get(k)) for k in keys if redis_client.type(k) == b"string")
+    assert "198.51.100.23" not in dump
+    salt_key = next(k for k in keys if "ratelimit-salt" in k)
+    assert 0 < redis_client.ttl(salt_key) <= 2 * 86400
