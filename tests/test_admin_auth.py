@@ -78,7 +78,7 @@ def test_login_attempts_are_rate_limited(make_app):
     with app.app_context():
         make_user("admin@example.org")
     client = app.test_client()
-    codes = [_login(client, "admin@example.org", "guess %d" % i).status_code for i in range(4)]
+    codes = [_login(client, "admin@example.org", f"guess {i}").status_code for i in range(4)]
     assert codes == [422, 422, 422, 429]
     assert "Please slow down" in _login(client, "admin@example.org", ADMIN_PASSWORD).get_data(as_text=True)
 
