@@ -174,3 +174,16 @@ def test_gunicorn_access_log_records_no_client_address():
     log_format = settings["access_log_format"]
     for atom in ("%(h)s", "%(a)s", "%(f)s", "X-Forwarded-For", "%(u)s"):
         assert atom.lower() not in log_format.lower()
+
+
+def test_database_errors_in_logs_carry_no_signer_data(app):
+    from sqlalchemy.exc import IntegrityError
+
+    with pytest.raises(IntegrityError) as caught:  # no such campaign: the foreign key refuses the row
+        db.session.execute(sa.insert(Signature).values(
+            campaign_id=424242, first_name="Zhenya", last_name="Kuznetsova", email="zhenya@example.org",
+            email_hash="h", country="RU", created_at=sa.func.now(), consent_email=False, consent_sms=False,
+            consent_share=False, language="ru"))
+        db.session.flush()
+    db.session.rollback()
+    assert "Zhenya" not in str(caught.value) and "zhenya@example.org" not in str(caught.value)
