@@ -7,9 +7,8 @@ import uuid
 
 import pytest
 
-from petition_app.extensions import db
-from petition_app.models import Campaign, CampaignStatus, Organisation
 from tests.conftest import sign_data
+from tests.test_security import open_campaign
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -37,9 +36,7 @@ def test_rate_limits_and_counter_cache_use_redis_without_storing_addresses(make_
                    COUNTER_CACHE_SECONDS=30)
     assert app.config["RATELIMIT_STORAGE_URI"] == REDIS_URL
     with app.app_context():
-        db.session.add(Campaign(slug=slug, title="T", goal=10, status=CampaignStatus.OPEN,
-                                organisation=Organisation(slug="o", name="O")))
-        db.session.commit()
+        open_campaign(slug)
     client = app.test_client()
     address = {"REMOTE_ADDR": "198.51.100.23"}
     data = sign_data(client, slug)
