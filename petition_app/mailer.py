@@ -241,6 +241,19 @@ def send_due(worker: str | None = None) -> int:
     return total
 
 
+def forget(condition) -> None:
+    """Wipe the personal data of the outbox messages matching `condition` and cancel those not yet sent
+    (their signature or proposal is going away). The rows stay, for the admins' statistics."""
+    db.session.execute(
+        update(OutboxMessage).where(condition).values(to_address=None, text_body="", html_body="", headers="{}")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(OutboxMessage).where(condition, OutboxMessage.status == OutboxStatus.QUEUED)
+        .values(status=OutboxStatus.CANCELLED).execution_options(synchronize_session=False)
+    )
+
+
 def outbox_state(campaign_id: int | None = None) -> dict[str, int]:
     """How many messages are queued, sent and failed (for admins)."""
     from sqlalchemy import func

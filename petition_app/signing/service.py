@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from petition_app import counts, mailer, sealing, tokens
 from petition_app.extensions import db
-from petition_app.models import Campaign, CampaignStatus, OutboxMessage, OutboxStatus, Signature, Token
+from petition_app.models import Campaign, CampaignStatus, OutboxMessage, Signature, Token
 from petition_app.privacy import coarse_now, email_hash
 from petition_app.templating import public_url
 from petition_app.validators import normalise_phone
@@ -145,26 +145,12 @@ def confirm(signature: Signature) -> None:
     counts.forget(campaign.slug)
 
 
-def _wipe_outbox_for(signature_ids) -> None:
-    """Drop queued mails and personal data in the outbox for signatures that are going away."""
-    db.session.execute(
-        update(OutboxMessage).where(OutboxMessage.signature_id.in_(signature_ids))
-        .values(to_address=None, text_body="", html_body="", headers="{}")
-        .execution_options(synchronize_session=False)
-    )
-    db.session.execute(
-        update(OutboxMessage).where(OutboxMessage.signature_id.in_(signature_ids),
-                                    OutboxMessage.status == OutboxStatus.QUEUED)
-        .values(status=OutboxStatus.CANCELLED).execution_options(synchronize_session=False)
-    )
-
-
 def withdraw(signature: Signature) -> None:
     """Delete a signature and its personal data for good; the counter goes down if it counted."""
     campaign = db.session.get(Campaign, signature.campaign_id)
     counted = not campaign.count_confirmed_only or signature.confirmed_at is not None
     signature_id = signature.id
-    _wipe_outbox_for([signature_id])
+    mailer.forget(OutboxMessage.signature_id == signature_id)
     db.session.execute(delete(Token).where(Token.signature_id == signature_id))
     deleted = db.session.execute(delete(Signature).where(Signature.id == signature_id)).rowcount
     if deleted == 1 and counted:
@@ -196,7 +182,7 @@ def purge_unconfirmed(days: int | None = None, dry_run: bool = False) -> dict[st
         if dry_run:
             purged[campaign.slug] = len(ids)
             continue
-        _wipe_outbox_for(ids)
+        mailer.forget(OutboxMessage.signature_id.in_(ids))
         db.session.execute(delete(Token).where(Token.signature_id.in_(ids)))
         deleted = db.session.execute(
             delete(Signature).where(Signature.id.in_(ids), *stale).execution_options(synchronize_session=False)
@@ -230,7 +216,7 @@ def erase_closed(months: int | None = None, dry_run: bool = False) -> dict[str, 
             n = db.session.execute(select(func.count()).select_from(Signature).where(*still_personal)).scalar_one()
         else:
             ids = select(Signature.id).where(*still_personal).scalar_subquery()
-            _wipe_outbox_for(ids)
+            mailer.forget(OutboxMessage.signature_id.in_(ids))
             db.session.execute(delete(Token).where(Token.signature_id.in_(ids)))
             n = db.session.execute(
                 update(Signature).where(*still_personal)

@@ -31,7 +31,6 @@ from petition_app.models import (
     CampaignUpdate,
     Organisation,
     OutboxMessage,
-    OutboxStatus,
     Signature,
     SlugRedirect,
     Starter,
@@ -208,16 +207,7 @@ def purge_unconfirmed(days: int | None = None, dry_run: bool = False) -> int:
         return len(stale)
     starter_ids = [starter_id for starter_id, _campaign_id in stale]
     campaign_ids = [campaign_id for _starter_id, campaign_id in stale]
-    db.session.execute(
-        update(OutboxMessage).where(OutboxMessage.campaign_id.in_(campaign_ids))
-        .values(to_address=None, text_body="", html_body="", headers="{}")
-        .execution_options(synchronize_session=False)
-    )
-    db.session.execute(
-        update(OutboxMessage).where(OutboxMessage.campaign_id.in_(campaign_ids),
-                                    OutboxMessage.status == OutboxStatus.QUEUED)
-        .values(status=OutboxStatus.CANCELLED).execution_options(synchronize_session=False)
-    )
+    mailer.forget(OutboxMessage.campaign_id.in_(campaign_ids))
     db.session.execute(delete(Token).where(Token.starter_id.in_(starter_ids)).execution_options(synchronize_session=False))
     db.session.execute(delete(Starter).where(Starter.id.in_(starter_ids)).execution_options(synchronize_session=False))
     db.session.execute(delete(Campaign).where(Campaign.id.in_(campaign_ids)).execution_options(synchronize_session=False))
