@@ -35,6 +35,7 @@ lint: install
 
 bench: install
 	$(VENV)/bin/python bench/counter.py
+	$(VENV)/bin/python bench/export.py
 
 ## Update the message catalogue after changing user-facing strings.
 messages: $(VENV)/.installed
