@@ -241,6 +241,18 @@ def send_due(worker: str | None = None) -> int:
     return total
 
 
+def retry_failed(campaign_id: int) -> int:
+    """Queue a campaign's failed messages again (after the mail server was fixed); returns how many."""
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.campaign_id == campaign_id, OutboxMessage.status == OutboxStatus.FAILED,
+               OutboxMessage.to_address.is_not(None))
+        .values(status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=_now(), claimed_by=None, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
 def forget(condition) -> None:
     """Wipe the personal data of the outbox messages matching `condition` and cancel those not yet sent
     (their signature or proposal is going away). The rows stay, for the admins' statistics."""

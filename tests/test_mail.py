@@ -319,3 +319,35 @@ def test_confirmed_only_campaign_counts_on_confirmation(mail_app, smtp):
     db.session.expire_all()
     assert db.session.get(Campaign, campaign.id).signature_count == 1
     assert purge_unconfirmed() == {}
+
+
+def test_editors_queue_failed_mails_again_once_the_server_is_back(make_app):
+    from petition_app.models import Membership, Role
+    from tests.conftest import csrf_token, log_in, make_user
+
+    server = SMTPServer()
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_MAX_ATTEMPTS=1)
+    with app.app_context():
+        campaign = _campaign()
+        sign(campaign, SignatureInput("Anna", "Ivanova", "anna@example.org", "DE"))
+        _run_worker(app)
+        assert [m.status for m in _outbox()] == [OutboxStatus.FAILED]
+        editor = make_user("editor@example.org")
+        db.session.add(Membership(user_id=editor.id, organisation_id=campaign.organisation_id, role=Role.EDITOR))
+        db.session.commit()
+        campaign_id = campaign.id
+    client = log_in(app, "editor@example.org")
+    page = client.get(f"/admin/campaigns/{campaign_id}").get_data(as_text=True)
+    assert "Retry failed mails" in page
+    server.start()
+    try:
+        response = client.post(f"/admin/campaigns/{campaign_id}/outbox/retry",
+                               data={"csrf_token": csrf_token(client, f"/admin/campaigns/{campaign_id}")})
+        assert response.status_code == 303
+        with app.app_context():
+            assert [m.status for m in _outbox()] == [OutboxStatus.QUEUED]
+            _run_worker(app)
+            assert [m.status for m in _outbox()] == [OutboxStatus.SENT]
+        assert len(server.box.envelopes) == 1
+    finally:
+        server.stop()

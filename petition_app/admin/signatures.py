@@ -122,6 +122,17 @@ def _csv_response(chunks: Iterable[str], filename: str) -> Response:
     return response
 
 
+@bp.post("/campaigns/<int:campaign_id>/outbox/retry")
+@campaign_view(Role.EDITOR)
+def outbox_retry(campaign: Campaign):
+    """Queue the campaign's failed mails again, once the mail server is fixed."""
+    queued = mailer.retry_failed(campaign.id)
+    audit.record("failed mails queued again", campaign.slug, campaign.organisation_id, f"{queued} messages")
+    db.session.commit()
+    flash(_("%(num)s failed mails were queued again.", num=queued))
+    return redirect(url_for("admin.campaign", campaign_id=campaign.id), code=303)
+
+
 def _sealed_notice(campaign: Campaign):
     """Sealed names cannot be opened on the server: say how the organisation opens them on its own machine."""
     return render_template("admin/sealed_export.html", campaign=campaign), 409
