@@ -19,16 +19,24 @@ PERMISSIONS_POLICY = (
 )
 
 _ADDRESS = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b|\b[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}\b")
+# Link tokens in paths (/s/confirm/<token>, /start/dashboard/<token>, ...): whoever reads a log must not be able
+# to confirm, remove or unsubscribe a signature, or open a starter's dashboard.
+_LINK_TOKEN = re.compile(r"(/s/[a-z]+/|/start/[a-z]+/)[^/?\s\"]+")
+
+
+def scrub_log_text(text: str) -> str:
+    """A log line without client addresses and without the tokens of mailed links."""
+    return _ADDRESS.sub("-", _LINK_TOKEN.sub(r"\1…", text))
 
 
 class AddressScrubber(logging.Filter):
-    """Remove IP addresses from log records (the development server logs the client address)."""
+    """Remove IP addresses and link tokens from log records (the development server logs both)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args:
-            record.args = tuple(_ADDRESS.sub("-", a) if isinstance(a, str) else a for a in record.args)
+            record.args = tuple(scrub_log_text(a) if isinstance(a, str) else a for a in record.args)
         if isinstance(record.msg, str):
-            record.msg = _ADDRESS.sub("-", record.msg)
+            record.msg = scrub_log_text(record.msg)
         return True
 
 

@@ -73,6 +73,10 @@ def test_log_scrubber_removes_addresses():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "from 2001:db8::1 and 10.0.0.1", None, None)
     AddressScrubber().filter(record)
     assert "2001:db8::1" not in record.getMessage() and "10.0.0.1" not in record.getMessage()
+    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '"%s" 200 -',
+                               ("POST /s/confirm/Abc_-123xyz HTTP/1.1",), None)
+    AddressScrubber().filter(record)
+    assert "Abc_-123xyz" not in record.getMessage() and "/s/confirm/…" in record.getMessage()
 
 
 def test_signing_stores_no_trace_of_the_client_address(client, make_campaign, caplog):
@@ -155,14 +159,25 @@ def test_forms_work_over_https_without_a_referer(make_app):
     assert response.status_code == 303
 
 
-def test_gunicorn_access_log_records_no_client_address():
+def test_gunicorn_access_log_records_no_client_address_and_no_link_token():
+    from datetime import timedelta
     from pathlib import Path
+    from types import SimpleNamespace
 
     settings: dict = {}
     exec(compile(Path("gunicorn.conf.py").read_text(), "gunicorn.conf.py", "exec"), settings)  # noqa: S102
     log_format = settings["access_log_format"]
     for atom in ("%(h)s", "%(a)s", "%(f)s", "X-Forwarded-For", "%(u)s"):
         assert atom.lower() not in log_format.lower()
+    logger = settings["logger_class"].__new__(settings["logger_class"])
+    environ = {"REQUEST_METHOD": "GET", "RAW_URI": "/s/withdraw/SeCrEtToKeN123?x=1", "PATH_INFO":
+               "/start/dashboard/AnotherSecret", "QUERY_STRING": "", "SERVER_PROTOCOL": "HTTP/1.1",
+               "REMOTE_ADDR": "198.51.100.9"}
+    atoms = logger.atoms(SimpleNamespace(status="200 OK", sent=10, headers=[]), SimpleNamespace(headers=[]), environ,
+                         timedelta(milliseconds=5))
+    text = log_format % atoms
+    assert "SeCrEtToKeN123" not in text and "/s/withdraw/…" in text
+    assert "AnotherSecret" not in atoms["U"] and "198.51.100.9" not in text
 
 
 def test_database_errors_in_logs_carry_no_signer_data(app):
