@@ -55,6 +55,15 @@ def delivery_conditions(campaign: Campaign) -> list:
     return conditions
 
 
+def starter_delivery_conditions(campaign: Campaign) -> list:
+    """What a campaign's starter may receive: only signers who agreed to share with the starter, whatever the
+    campaign's other settings say; on a confirmed-only campaign, only confirmed ones."""
+    conditions = [Signature.campaign_id == campaign.id, Signature.consent_share.is_(True)]
+    if campaign.count_confirmed_only:
+        conditions.append(Signature.confirmed_at.is_not(None))
+    return conditions
+
+
 def _conditions(campaign: Campaign, kind: str) -> list:
     if kind not in KINDS:
         raise ValueError(f"unknown export {kind!r}")
@@ -68,7 +77,7 @@ def count(campaign: Campaign, kind: str) -> int:
     ).scalar_one()
 
 
-def _batches(query: Select) -> Iterator[list]:
+def batches(query: Select) -> Iterator[list]:
     """Run a query and hand its rows over BATCH_SIZE at a time (a server-side cursor on PostgreSQL)."""
     result = db.session.execute(query.execution_options(yield_per=BATCH_SIZE))
     try:
@@ -107,7 +116,7 @@ def _full_row(row, private_key: str | None = None) -> tuple:
     )
 
 
-def _csv(header: Iterable[str], query: Select, to_cells: Callable[[object], Iterable], progress: Progress | None
+def csv_chunks(header: Iterable[str], query: Select, to_cells: Callable[[object], Iterable], progress: Progress | None
          ) -> Iterator[str]:
     """CSV text: the header (after a byte-order mark), then one chunk per batch of rows."""
     buffer = io.StringIO()
@@ -121,24 +130,26 @@ def _csv(header: Iterable[str], query: Select, to_cells: Callable[[object], Iter
 
     writer.writerow(header)
     yield BOM + drain()
-    for batch in _batches(query):
+    for batch in batches(query):
         writer.writerows([neutralise(cell) for cell in to_cells(row)] for row in batch)
         if progress is not None:
             progress(len(batch))
         yield drain()
 
 
-def delivery_csv(campaign: Campaign, progress: Progress | None = None,
-                 private_key: str | None = None) -> Iterator[str]:
-    """The delivery list as CSV: first_name, last_name, country (sealed names need the private key)."""
+def delivery_csv(campaign: Campaign, progress: Progress | None = None, private_key: str | None = None,
+                 conditions: list | None = None) -> Iterator[str]:
+    """The delivery list as CSV: first_name, last_name, country (sealed names need the private key).
+
+    `conditions` narrows it further (the starter's list); by default the campaign's delivery policy."""
     query = (select(Signature.first_name, Signature.last_name, Signature.country, Signature.sealed)
-             .where(*delivery_conditions(campaign)).order_by(Signature.id))
+             .where(*(conditions or delivery_conditions(campaign))).order_by(Signature.id))
 
     def cells(row) -> tuple:
         person = _personal(row, private_key)
         return person["first_name"], person["last_name"], row.country
 
-    return _csv(DELIVERY_HEADER, query, cells, progress)
+    return csv_chunks(DELIVERY_HEADER, query, cells, progress)
 
 
 def full_csv(campaign: Campaign, progress: Progress | None = None,
@@ -149,7 +160,7 @@ def full_csv(campaign: Campaign, progress: Progress | None = None,
                     Signature.phone, Signature.language, Signature.consent_email, Signature.consent_sms,
                     Signature.consent_share, Signature.created_at, Signature.confirmed_at, Signature.sealed)
              .where(Signature.campaign_id == campaign.id).order_by(Signature.id))
-    return _csv(FULL_HEADER, query, lambda row: _full_row(row, private_key), progress)
+    return csv_chunks(FULL_HEADER, query, lambda row: _full_row(row, private_key), progress)
 
 
 def csv_export(campaign: Campaign, kind: str, progress: Progress | None = None,
@@ -212,7 +223,7 @@ def delivery_by_country(campaign: Campaign, locale: str) -> DeliveryList:
              .order_by(position, Signature.country, Signature.last_name, Signature.first_name, Signature.id))
 
     def groups() -> Iterator[CountryGroup]:
-        rows = itertools.chain.from_iterable(_batches(query))
+        rows = itertools.chain.from_iterable(batches(query))
         for code, members in itertools.groupby(rows, key=attrgetter("country")):
             yield CountryGroup(code=code, name=country_name(code, locale), count=counts.get(code, 0),
                                names=((row.first_name, row.last_name) for row in members))

@@ -6,8 +6,6 @@ Nothing is public before a moderator approves it; the starter reaches their dash
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import secrets
 import unicodedata
@@ -22,8 +20,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from petition_app import audit, counts, mailer, tokens
-from petition_app.exports import neutralise
+from petition_app import audit, counts, exports, mailer, tokens
 from petition_app.extensions import db
 from petition_app.models import (
     Campaign,
@@ -44,9 +41,6 @@ CONFIRM = "starter-confirm"
 DASHBOARD = "starter-dashboard"
 CONFIRM_DAYS = 30
 SLUG_BASE_MAX = 80
-BATCH_SIZE = 1000
-BOM = "\ufeff"  # lets spreadsheet programs read the file as UTF-8
-DELIVERY_HEADER = ("first_name", "last_name", "country")
 
 
 class NotAvailable(Exception):
@@ -388,52 +382,24 @@ def country_counts(campaign: Campaign) -> list[tuple[str, int]]:
     ).all()]
 
 
-def _delivery_conditions(campaign: Campaign) -> list:
-    """Only signers who agreed to share their name with the starter; nobody else, whatever the campaign says."""
-    conditions = [Signature.campaign_id == campaign.id, Signature.consent_share.is_(True)]
-    if campaign.count_confirmed_only:
-        conditions.append(Signature.confirmed_at.is_not(None))
-    return conditions
-
-
 def delivery_count(campaign: Campaign) -> int:
     return db.session.execute(
-        select(func.count()).select_from(Signature).where(*_delivery_conditions(campaign))
+        select(func.count()).select_from(Signature).where(*exports.starter_delivery_conditions(campaign))
     ).scalar_one()
 
 
 def delivery_rows(campaign: Campaign) -> Iterator[tuple[str, str, str]]:
     """First name, last name and country code of each consenting signer, read a batch at a time."""
     query = (select(Signature.first_name, Signature.last_name, Signature.country)
-             .where(*_delivery_conditions(campaign))
-             .order_by(Signature.country, Signature.last_name, Signature.first_name, Signature.id)
-             .execution_options(yield_per=BATCH_SIZE))
-    result = db.session.execute(query)
-    try:
-        for batch in result.partitions():
-            yield from (tuple(row) for row in batch)
-    finally:
-        result.close()
+             .where(*exports.starter_delivery_conditions(campaign))
+             .order_by(Signature.country, Signature.last_name, Signature.first_name, Signature.id))
+    for batch in exports.batches(query):
+        yield from (tuple(row) for row in batch)
 
 
 def delivery_csv(campaign: Campaign) -> Iterator[str]:
-    """The delivery list as CSV (first_name, last_name, country), a chunk per batch; formula-looking cells defused."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(DELIVERY_HEADER)
-    yield BOM + _drain(buffer)
-    for n, row in enumerate(delivery_rows(campaign), start=1):
-        writer.writerow([neutralise(cell) for cell in row])
-        if n % BATCH_SIZE == 0:
-            yield _drain(buffer)
-    yield _drain(buffer)
-
-
-def _drain(buffer: io.StringIO) -> str:
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text
+    """The starter's delivery list as CSV (first_name, last_name, country), a chunk per batch."""
+    return exports.delivery_csv(campaign, conditions=exports.starter_delivery_conditions(campaign))
 
 
 def forget_finished_starters(dry_run: bool = False) -> int:
