@@ -186,15 +186,22 @@ def dashboard(token: str):
     ), status
 
 
+def _delivery_campaign(token: str):
+    """The campaign whose delivery list this dashboard link opens, or the answer refusing it."""
+    starter = _dashboard_starter(token)
+    if starter is None:
+        return None, _invalid_link()
+    if service.names_are_sealed(starter.campaign):
+        return None, (render_template("starter/sealed.html", campaign=starter.campaign, token=token), 409)
+    return starter.campaign, None
+
+
 @bp.get("/dashboard/<token>/delivery.csv")
 @limiter.limit(_link_limit)
 def delivery_csv(token: str):
-    starter = _dashboard_starter(token)
-    if starter is None:
-        return _invalid_link()
-    campaign = starter.campaign
-    if service.names_are_sealed(campaign):
-        return render_template("starter/sealed.html", campaign=campaign, token=token), 409
+    campaign, refusal = _delivery_campaign(token)
+    if refusal is not None:
+        return refusal
     filename = f"{campaign.slug}-delivery-{date.today().isoformat()}.csv"
     return Response(
         stream_with_context(service.delivery_csv(campaign)), mimetype="text/csv",
@@ -205,12 +212,9 @@ def delivery_csv(token: str):
 @bp.get("/dashboard/<token>/delivery")
 @limiter.limit(_link_limit)
 def delivery(token: str):
-    starter = _dashboard_starter(token)
-    if starter is None:
-        return _invalid_link()
-    campaign = starter.campaign
-    if service.names_are_sealed(campaign):
-        return render_template("starter/sealed.html", campaign=campaign, token=token), 409
+    campaign, refusal = _delivery_campaign(token)
+    if refusal is not None:
+        return refusal
     return render_template("starter/delivery.html", campaign=campaign, token=token,
                            total=service.delivery_count(campaign), rows=service.delivery_rows(campaign))
 
