@@ -83,10 +83,16 @@ def worker_command(once: bool) -> None:
 
 
 def _purge(dry_run: bool) -> tuple[dict[str, int], dict[str, int], int, int]:
+    from petition_app.mailer import delete_old_mail_files
     from petition_app.signing.service import erase_closed, purge_unconfirmed
     from petition_app.starter.service import forget_finished_starters
     from petition_app.starter.service import purge_unconfirmed as purge_unconfirmed_proposals
 
+    days = current_app.config["UNCONFIRMED_RETENTION_DAYS"]
+    mail_files = delete_old_mail_files(days, dry_run=dry_run)
+    if mail_files:
+        verb = "would delete" if dry_run else "deleted"
+        click.echo(f"{verb} {mail_files} mail files older than {days} days from {current_app.config['MAIL_DIR']}")
     return (purge_unconfirmed(dry_run=dry_run), erase_closed(dry_run=dry_run),
             purge_unconfirmed_proposals(dry_run=dry_run), forget_finished_starters(dry_run=dry_run))
 
@@ -98,7 +104,7 @@ def purge_command(dry_run: bool) -> None:
     purged, erased, proposals, starters = _purge(dry_run)
     days = current_app.config["UNCONFIRMED_RETENTION_DAYS"]
     months = current_app.config["CLOSED_RETENTION_MONTHS"]
-    if not purged and not erased and not proposals and not starters:
+    if not purged and not erased and not proposals and not starters:  # (mail files are reported as they go)
         click.echo(f"Nothing to purge (unconfirmed signatures are kept {days} days; personal data on closed "
                    f"campaigns {months} months).")
     for slug, n in purged.items():

@@ -186,6 +186,19 @@ def _write_eml(message: OutboxMessage, mail_message: flask_mail.Message) -> Path
     return path
 
 
+def delete_old_mail_files(days: int, dry_run: bool = False) -> int:
+    """Delete .eml files (written when no MAIL_SERVER is set) older than `days`: they hold addresses and names."""
+    folder = Path(current_app.config["MAIL_DIR"])
+    if not folder.is_dir():
+        return 0
+    cutoff = time.time() - days * 86400
+    old = [path for path in folder.glob("*.eml") if path.stat().st_mtime < cutoff]
+    if not dry_run:
+        for path in old:
+            path.unlink(missing_ok=True)
+    return len(old)
+
+
 def send_batch(worker_id: str) -> int:
     """Send one batch of due messages; returns how many were handled (sent, rescheduled or failed)."""
     ids = claim(worker_id, current_app.config["MAIL_BATCH_SIZE"])

@@ -351,3 +351,21 @@ def test_editors_queue_failed_mails_again_once_the_server_is_back(make_app):
         assert len(server.box.envelopes) == 1
     finally:
         server.stop()
+
+
+def test_purge_deletes_old_mail_files_that_hold_addresses(make_app, tmp_path):
+    import os
+
+    app = make_app(MAIL_SERVER="", MAIL_DIR=str(tmp_path / "mail"))
+    with app.app_context():
+        sign(_campaign(), SignatureInput("Anna", "Ivanova", "anna@example.org", "DE"))
+        _run_worker(app)
+        sign(db.session.execute(sa.select(Campaign)).scalar_one(),
+             SignatureInput("Boris", "Petrov", "boris@example.org", "DE"))
+        _run_worker(app)
+        old, recent = sorted((tmp_path / "mail").glob("*.eml"))
+        os.utime(old, (time.time() - 31 * 86400,) * 2)
+        dry = app.test_cli_runner().invoke(args=["purge", "--dry-run"])
+        assert "would delete 1 mail files older than 30 days" in dry.output and old.exists()
+        app.test_cli_runner().invoke(args=["purge"])
+        assert not old.exists() and recent.exists()
