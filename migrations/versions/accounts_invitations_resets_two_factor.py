@@ -22,11 +22,11 @@ ROLE = sa.Enum('viewer', 'editor', 'owner', name='member_role', native_enum=Fals
 
 
 def upgrade():
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('must_reset_password', sa.Boolean(), nullable=False,
-                                      server_default=sa.false()))
-        batch_op.add_column(sa.Column('totp_secret', sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column('totp_last_step', sa.Integer(), nullable=True))
+    # Plain ALTER TABLE, never a batch copy: on SQLite, copying `users` would drop the original table, and the
+    # foreign keys' ON DELETE rules would delete every membership and blank every audit entry's user.
+    op.add_column('users', sa.Column('must_reset_password', sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column('users', sa.Column('totp_secret', sa.String(length=64), nullable=True))
+    op.add_column('users', sa.Column('totp_last_step', sa.Integer(), nullable=True))
 
     op.create_table('invitations',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -116,7 +116,5 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_invitations_organisation_id'))
         batch_op.drop_index(batch_op.f('ix_invitations_email'))
     op.drop_table('invitations')
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('totp_last_step')
-        batch_op.drop_column('totp_secret')
-        batch_op.drop_column('must_reset_password')
+    for column in ('totp_last_step', 'totp_secret', 'must_reset_password'):
+        op.execute(f'ALTER TABLE users DROP COLUMN {column}')  # SQLite 3.35+ and PostgreSQL; no table copy
