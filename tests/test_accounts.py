@@ -13,7 +13,16 @@ import sqlalchemy as sa
 
 from petition_app import mailer
 from petition_app.extensions import db
-from petition_app.models import AccountToken, AuditEntry, Invitation, Membership, OutboxMessage, RecoveryCode, Role, User
+from petition_app.models import (
+    AccountToken,
+    AuditEntry,
+    Invitation,
+    Membership,
+    OutboxMessage,
+    RecoveryCode,
+    Role,
+    User,
+)
 from petition_app.passwords import verify_password
 from tests.conftest import ADMIN_PASSWORD, csrf_token, log_in, make_org, make_user
 from tests.mailbox import SMTPServer, text_part

@@ -126,10 +126,20 @@ def invitation(token: str):
     return render_template("admin/invitation.html", invitation=invitation, form=form, user=user), status
 
 
-@bp.post("/invitations/<int:invitation_id>/<any(accept, decline):answer>")
+@bp.post("/invitations/<int:invitation_id>/accept")
 @any_member_view
-def answer_invitation(invitation_id: int, answer: str):
-    """The invited account, logged in, accepts or declines from its dashboard."""
+def accept_invitation(invitation_id: int):
+    """The invited account, logged in, accepts from its dashboard."""
+    return _answer_invitation(invitation_id, "accept")
+
+
+@bp.post("/invitations/<int:invitation_id>/decline")
+@any_member_view
+def decline_invitation(invitation_id: int):
+    return _answer_invitation(invitation_id, "decline")
+
+
+def _answer_invitation(invitation_id: int, answer: str):
     invitation = db.session.get(Invitation, invitation_id)
     if invitation not in accounts.pending_invitations(current_user):
         return render_template("errors/error.html", title=_("Page not found"), text=""), 404
