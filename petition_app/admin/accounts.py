@@ -75,6 +75,7 @@ def invite(organisation: Organisation, address: str, role: Role) -> str:
     holder acts. The caller commits.
     """
     address = address.strip()
+    delete_expired()
     user = user_by_email(address)
     if user is not None:
         membership = db.session.execute(select(Membership).where(
@@ -165,6 +166,7 @@ def request_reset(address: str, *, required: bool = False) -> None:
     Both cases do the same work (one token row, one queued mail rendered from one template), so neither the
     page nor its timing tells whether the address has an account. The caller commits.
     """
+    delete_expired()
     user = user_by_email(address)
     raw = secrets.token_urlsafe(32)
     db.session.add(AccountToken(user_id=user.id if user else None, purpose=RESET, token_hash=_hash(raw),
@@ -187,7 +189,7 @@ def reset_user_for(raw: str) -> User | None:
 
 
 def delete_expired() -> int:
-    """Drop used-up-by-time reset tokens and invitations (the worker's daily purge may call it)."""
+    """Drop expired reset tokens and invitations (run whenever new ones are made)."""
     now = _now()
     gone = db.session.execute(delete(AccountToken).where(AccountToken.expires_at < now)).rowcount
     return gone + db.session.execute(delete(Invitation).where(Invitation.expires_at < now)).rowcount
