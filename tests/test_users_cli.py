@@ -84,6 +84,20 @@ def test_delete_removes_the_account_but_not_an_organisations_last_owner(app, run
     assert db.session.execute(sa.select(sa.func.count()).select_from(Membership)).scalar_one() == 1
 
 
+def test_disable_two_factor_for_a_lost_phone(app, runner):
+    from petition_app.admin import accounts
+
+    user = make_user("admin@example.org")
+    accounts.enable_two_factor(user, accounts.new_totp_secret())
+    db.session.commit()
+    session = log_in(app, "admin@example.org")  # password, then ...
+    assert session.get("/admin/").status_code == 303  # ... a code is still needed
+    assert runner.invoke(args=["users", "disable-two-factor", "admin@example.org"]).exit_code == 0
+    db.session.expire_all()
+    assert user.totp_secret is None
+    assert _logged_in(log_in(app, "admin@example.org"))
+
+
 # -- run without the app's environment -------------------------------------------------------------------------------
 
 

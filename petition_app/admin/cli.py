@@ -156,6 +156,20 @@ def enable_user(email: str) -> None:
     click.echo(f"{user.email} is enabled.")
 
 
+@users_cli.command("disable-two-factor")
+@click.argument("email")
+def disable_two_factor_command(email: str) -> None:
+    """Turn off two-factor login for a holder who lost the phone and the recovery codes; sessions end."""
+    from petition_app.admin.accounts import disable_two_factor, end_sessions
+
+    user = _account(email)
+    disable_two_factor(user)
+    end_sessions(user)
+    audit.record("two-factor disabled", user.email, detail="on the command line")
+    db.session.commit()
+    click.echo(f"Two-factor login is off for {user.email}; its sessions have ended.")
+
+
 @users_cli.command("delete")
 @click.argument("email")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
