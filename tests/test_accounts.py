@@ -286,6 +286,25 @@ def test_login_rotates_the_csrf_token(app):
     assert refused.status_code == 400
 
 
+def test_hostile_login_and_reset_input_gets_a_4xx(app):
+    make_user("admin@example.org")
+    client = app.test_client()
+    assert login(client, "admin\x00@example.org").status_code == 422
+    assert _forgot(client, "admin\x00@example.org").status_code == 422
+    response = client.post("/admin/login?next=/admin/%0d%0aSet-Cookie:x=1", data={
+        "email": "admin@example.org", "password": ADMIN_PASSWORD, "csrf_token": csrf_token(client, "/admin/login")})
+    assert response.status_code == 303 and response.headers["Location"] == "/admin/"
+    for path in ("/admin/reset/" + "x" * 5000, "/admin/invitations/" + "x" * 5000, "/admin/reset/%C3%BF%E2%80%AE"):
+        assert client.get(path).status_code == 404
+    assert client.get("/admin/invitations/99999999999999999999/accept").status_code == 405
+    org = make_org("org-a")
+    make_user("owner@example.org", (org, Role.OWNER))
+    owner = log_in(app, "owner@example.org")
+    for path in ("/admin/invitations/2147483648/accept", "/admin/invitations/99999999999999999999/decline",
+                 "/admin/orgs/org-a/invitations/2147483648/cancel"):
+        assert post(owner, path, form_page="/admin/").status_code == 404, path
+
+
 def test_web_logins_are_audited_under_the_accounts_name(app):
     make_user("admin@example.org")
     log_in(app, "admin@example.org")

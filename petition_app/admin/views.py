@@ -84,7 +84,7 @@ def organisation(organisation: Organisation):
 @bp.post("/orgs/<org_slug>/invitations/<int:invitation_id>/cancel")
 @organisation_view(Role.OWNER)
 def cancel_invitation(organisation: Organisation, invitation_id: int):
-    invitation = db.session.get(Invitation, invitation_id)
+    invitation = db.session.get(Invitation, invitation_id) if invitation_id < 2**31 else None
     if invitation is None or invitation.organisation_id != organisation.id:
         return render_template("errors/error.html", title=_("Page not found"), text=""), 404
     audit.record("invitation cancelled", invitation.email, organisation.id)
@@ -140,8 +140,8 @@ def decline_invitation(invitation_id: int):
 
 
 def _answer_invitation(invitation_id: int, answer: str):
-    invitation = db.session.get(Invitation, invitation_id)
-    if invitation not in accounts.pending_invitations(current_user):
+    invitation = db.session.get(Invitation, invitation_id) if invitation_id < 2**31 else None
+    if invitation is None or invitation not in accounts.pending_invitations(current_user):
         return render_template("errors/error.html", title=_("Page not found"), text=""), 404
     if answer == "accept":
         accounts.accept(invitation, current_user)
