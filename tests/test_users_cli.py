@@ -32,6 +32,20 @@ def test_create_refuses_an_existing_account_and_changes_nothing(app, runner):
     assert user.password_hash == before and not user.is_superuser and user.role_in(org.id) is None
 
 
+def test_invite_mails_a_link_instead_of_setting_a_password(app, runner):
+    from petition_app.models import Invitation, OutboxMessage
+
+    org = make_org("org-a")
+    result = runner.invoke(args=["users", "invite", "new@example.org", "--org", "org-a", "--role", "owner"])
+    assert result.exit_code == 0, result.output
+    assert db.session.execute(sa.select(User)).scalar() is None
+    invitation = db.session.execute(sa.select(Invitation)).scalar_one()
+    assert (invitation.organisation_id, invitation.role, invitation.email) == (org.id, Role.OWNER, "new@example.org")
+    mail = db.session.execute(sa.select(OutboxMessage)).scalar_one()
+    assert mail.to_address == "new@example.org" and "http://localhost/admin/invitations/" in mail.text_body
+    assert runner.invoke(args=["users", "invite", "x@example.org", "--org", "nope"]).exit_code != 0
+
+
 def test_set_password_from_stdin_ends_every_session(app, runner):
     user = make_user("admin@example.org")
     session = log_in(app, "admin@example.org")

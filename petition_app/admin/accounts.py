@@ -13,7 +13,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pyotp
-from flask import current_app
+from flask import current_app, has_request_context
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import delete, func, select
@@ -43,6 +43,9 @@ def _aware(value: datetime) -> datetime:
 
 
 def _language() -> str:
+    """The language of the page the request came from (the command line: the default)."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
 
 

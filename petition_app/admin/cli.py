@@ -103,6 +103,27 @@ def _read_password(password_stdin: bool) -> str:
     return password
 
 
+@users_cli.command("invite")
+@click.argument("email")
+@click.option("--org", "org_slug", required=True, help="Organisation to join.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.VIEWER.value, show_default=True)
+def invite_user(email: str, org_slug: str, role: str) -> None:
+    """Mail an invitation: the address's holder chooses a password (or, with an account, accepts)."""
+    from petition_app.admin.accounts import invite
+
+    if "@" not in email or len(email) > 254:
+        raise click.BadParameter("not an email address", param_hint="EMAIL")
+    organisation = db.session.execute(select(Organisation).where(Organisation.slug == org_slug)).scalar()
+    if organisation is None:
+        raise click.BadParameter(f"no organisation {org_slug!r} (see: flask orgs list)", param_hint="--org")
+    outcome = invite(organisation, email, Role(role))
+    db.session.commit()
+    if outcome == "updated":
+        click.echo(f"{email} is {role} of {organisation.slug}.")
+    else:
+        click.echo(f"Invitation to {organisation.slug} as {role} queued for {email} (the worker mails it).")
+
+
 @users_cli.command("set-password")
 @click.argument("email")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
