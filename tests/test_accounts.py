@@ -521,3 +521,12 @@ def test_turning_two_factor_off_needs_the_password_and_a_code(app):
     assert user.totp_secret is None
     assert db.session.execute(sa.select(sa.func.count()).select_from(RecoveryCode)).scalar_one() == 0
     assert login(app.test_client(), "admin@example.org").headers["Location"].endswith("/admin/")
+
+
+def test_logs_never_carry_invitation_or_reset_tokens():
+    from petition_app.security import scrub_log_text
+
+    for line in ('"GET /admin/reset/Zm9vYmFyYmF6cXV4cXV1eA HTTP/1.1" 200',
+                 '"POST /admin/invitations/Zm9vYmFyYmF6cXV4cXV1eA HTTP/1.1" 303'):
+        scrubbed = scrub_log_text(line)
+        assert "Zm9vYmFyYmF6cXV4cXV1eA" not in scrubbed and "/admin/" in scrubbed
