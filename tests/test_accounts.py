@@ -430,11 +430,16 @@ def test_forgot_password_is_rate_limited_per_address_across_clients(make_app):
 # -- 12.6: two-factor login ----------------------------------------------------------------------------------------
 
 
+ENROLMENT_CODES: list[str] = []
+
+
 def _enrol(client) -> tuple[str, list[str]]:
     page = client.get("/admin/two-factor").get_data(as_text=True)
     assert "<svg" in page and "otpauth" not in page.split("<svg", 1)[0]  # the QR code is drawn inline, here
     secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page).group(1)
-    response = post(client, "/admin/two-factor/enable", {"code": pyotp.TOTP(secret).now()}, "/admin/two-factor")
+    code = pyotp.TOTP(secret).now()
+    ENROLMENT_CODES.append(code)
+    response = post(client, "/admin/two-factor/enable", {"code": code}, "/admin/two-factor")
     assert response.status_code == 200
     codes = re.findall(r"<code>([0-9a-f]{5}-[0-9a-f]{5})</code>", response.get_data(as_text=True))
     return secret, codes
@@ -466,12 +471,15 @@ def test_login_asks_for_the_code_after_the_password(app):
     assert not logged_in(client)
     assert post(client, "/admin/login/code", {"code": "123456"}).status_code == 422
     assert not logged_in(client)
-    assert post(client, "/admin/login/code", {"code": pyotp.TOTP(secret).now()}).status_code == 303
+    # the code that confirmed the enrolment is used up; the next one (the app shows it within 30 s) works
+    assert post(client, "/admin/login/code", {"code": ENROLMENT_CODES[-1]}).status_code == 422
+    next_code = pyotp.TOTP(secret).at(time.time() + 30)
+    assert post(client, "/admin/login/code", {"code": next_code}).status_code == 303
     assert logged_in(client)
     # the same code cannot be replayed for another login
     other = app.test_client()
     login(other, "admin@example.org")
-    assert post(other, "/admin/login/code", {"code": pyotp.TOTP(secret).now()}).status_code == 422
+    assert post(other, "/admin/login/code", {"code": next_code}).status_code == 422
 
 
 def test_the_code_page_needs_the_password_first(app):
@@ -503,7 +511,7 @@ def test_two_factor_code_attempts_are_rate_limited(make_app):
     login(client, "admin@example.org")
     codes = [post(client, "/admin/login/code", {"code": f"00000{i}"}).status_code for i in range(5)]
     assert codes == [422, 422, 422, 422, 429]
-    assert post(client, "/admin/login/code", {"code": pyotp.TOTP(secret).now()}).status_code == 429
+    assert post(client, "/admin/login/code", {"code": pyotp.TOTP(secret).at(time.time() + 30)}).status_code == 429
 
 
 def test_turning_two_factor_off_needs_the_password_and_a_code(app):

@@ -227,8 +227,9 @@ def _matching_step(secret: str, code: str, after: int | None) -> int | None:
     return None
 
 
-def verify_totp_setup(secret: str, code: str) -> bool:
-    return _matching_step(secret, _digits(code), None) is not None
+def verify_totp_setup(secret: str, code: str) -> int | None:
+    """The time step of a code for a secret being set up, or None when the code is wrong."""
+    return _matching_step(secret, _digits(code), None)
 
 
 def _digits(code: str) -> str:
@@ -255,10 +256,11 @@ def check_second_factor(user: User, code: str) -> bool:
     return True
 
 
-def enable_two_factor(user: User, secret: str) -> list[str]:
-    """Turn two-factor login on with a confirmed secret; returns fresh recovery codes to show once."""
+def enable_two_factor(user: User, secret: str, used_step: int | None = None) -> list[str]:
+    """Turn two-factor login on with a confirmed secret; returns fresh recovery codes to show once.
+    The confirming code's time step counts as used: it cannot log in."""
     user.totp_secret = secret
-    user.totp_last_step = None
+    user.totp_last_step = used_step
     return new_recovery_codes(user)
 
 

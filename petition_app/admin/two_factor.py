@@ -48,8 +48,9 @@ def enable_two_factor():
     form = EnableTwoFactorForm()
     secret = session.get(ENROLLING)
     if form.validate_on_submit() and secret:
-        if accounts.verify_totp_setup(secret, form.code.data):
-            codes = accounts.enable_two_factor(current_user, secret)
+        step = accounts.verify_totp_setup(secret, form.code.data)
+        if step is not None:
+            codes = accounts.enable_two_factor(current_user, secret, step)
             audit.record("two-factor enabled", current_user.email)
             db.session.commit()
             session.pop(ENROLLING, None)
