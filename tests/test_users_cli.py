@@ -123,9 +123,11 @@ def test_the_cli_stops_clearly_without_a_database_and_creates_nothing(tmp_path):
     app = create_app({"INSTANCE_PATH": str(instance), "DATABASE_URL": "", "SECRET_KEY": ""})
     with app.app_context():  # the app's own default: a SQLite file in instance/
         assert db.engine.url.database == str(instance / "petition_app.sqlite3")
-    result = app.test_cli_runner().invoke(args=["users", "list"])
-    assert result.exit_code != 0
-    assert "run `flask db upgrade` first" in result.output and "Traceback" not in result.output
+    for args in (["users", "list"], ["orgs", "create", "x", "--name", "X"], ["worker", "--once"], ["purge"],
+                 ["recount"], ["demo", "load"], ["keys", "generate", "x"], ["export", "x"]):
+        result = app.test_cli_runner().invoke(args=args)
+        assert result.exit_code != 0, args
+        assert "run `flask db upgrade` first" in result.output and "Traceback" not in result.output, args
     assert sorted(p.name for p in instance.iterdir()) == []  # no database file, no secret key
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 
 import click
@@ -36,6 +37,23 @@ def require_database() -> None:
         raise click.ClickException(f"Cannot open the database ({type(error).__name__}). {hint}") from None
     if not ready:
         raise click.ClickException(f"The database has no tables. {hint}")
+
+
+def needs_database(command: click.Command) -> click.Command:
+    """Make a command (or every command of a group) stop clearly when the database is missing or empty."""
+    if getattr(command, "_needs_database", False):
+        return command
+    callback = command.callback
+
+    @functools.wraps(callback or require_database)
+    @with_appcontext
+    def checked(*args, **kwargs):
+        require_database()
+        return callback(*args, **kwargs) if callback else None
+
+    command.callback = checked
+    command._needs_database = True  # type: ignore[attr-defined]
+    return command
 
 
 @click.group("users", cls=AppGroup)
