@@ -51,7 +51,7 @@ def _reset_limit() -> str:
 def _email_key() -> str:
     from petition_app.privacy import email_hash
 
-    return "reset:" + email_hash((request.form.get("email") or "")[:254])
+    return email_hash("reset:" + (request.form.get("email") or "")[:254])[:32]
 
 
 # -- per-account failure limits -------------------------------------------------------------------------------------
@@ -64,21 +64,27 @@ def _account_limits() -> list[limits.RateLimitItem]:
 
 
 def _account_key(kind: str, identity: str) -> str:
+    """A keyed hash naming neither the account nor the action, as the limiter's storage (Redis) sees it."""
     from petition_app.privacy import email_hash
 
-    return f"{kind}:{email_hash(identity[:254])}"
+    return email_hash(f"{kind}:{identity[:254]}")[:32]
+
+
+def _key_parts(key: str) -> tuple[str, ...]:
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX")
+    return (prefix, key) if prefix else (key,)
 
 
 def _failures_exceeded(key: str) -> bool:
     if not limiter.enabled:
         return False
-    return not all(limiter.limiter.test(item, "account-failures", key) for item in _account_limits())
+    return not all(limiter.limiter.test(item, *_key_parts(key)) for item in _account_limits())
 
 
 def _record_failure(key: str) -> None:
     if limiter.enabled:
         for item in _account_limits():
-            limiter.limiter.hit(item, "account-failures", key)
+            limiter.limiter.hit(item, *_key_parts(key))
 
 
 def _slow_down():
