@@ -10,14 +10,18 @@ from typing import Any
 
 from flask import Flask
 
-from petition_app.config import Config
+from petition_app.config import AppConfig, Config
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+class _Flask(Flask):
+    config_class = AppConfig
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application; tests pass a mapping that overrides the environment's settings."""
-    app = Flask(
+    app = _Flask(
         __name__,
         instance_path=str((config or {}).get("INSTANCE_PATH") or ROOT / "instance"),
         template_folder=str(ROOT / "templates"),

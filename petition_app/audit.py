@@ -8,10 +8,13 @@ from petition_app.extensions import db
 from petition_app.models import AuditEntry
 
 
-def record(action: str, target: str = "", organisation_id: int | None = None, detail: str = "") -> None:
-    """Add an audit entry to the current transaction (the caller commits)."""
-    user = current_user if current_user and current_user.is_authenticated else None
+def record(action: str, target: str = "", organisation_id: int | None = None, detail: str = "",
+           actor=None) -> None:
+    """Add an audit entry to the current transaction (the caller commits); `actor` names who acts without being
+    logged in (an account, or an address, following a mailed link)."""
+    user = actor or (current_user if current_user and current_user.is_authenticated else None)
+    name = user if isinstance(user, str) else user.email if user else "command line"
     db.session.add(AuditEntry(
-        user_id=user.id if user else None, actor=user.email if user else "command line",
+        user_id=getattr(user, "id", None), actor=name[:254],
         organisation_id=organisation_id, action=action, target=target[:300], detail=detail,
     ))

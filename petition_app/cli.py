@@ -10,7 +10,7 @@ from flask import Flask, current_app
 
 
 def init_app(app: Flask) -> None:
-    from petition_app.admin.cli import orgs_cli, users_cli
+    from petition_app.admin.cli import needs_database, orgs_cli, users_cli
     from petition_app.demo.loader import demo_cli
 
     app.cli.add_command(demo_cli)
@@ -22,6 +22,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(export_command)
     app.cli.add_command(keys_cli)
     app.cli.add_command(unseal_command)
+    # Run without the app's environment, these would open (and create) an empty SQLite file: stop clearly instead.
+    for command in (demo_cli, recount_command, worker_command, purge_command, export_command, keys_cli):
+        needs_database(command)
 
 
 @click.command("recount")

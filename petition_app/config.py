@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from pathlib import Path
+
+import flask
 
 
 def _bool(value: str | None, default: bool) -> bool:
@@ -27,10 +30,37 @@ def load_or_create_secret(instance_path: str, name: str = "secret_key") -> str:
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     value = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker is making it: wait for its content
+        for _ in range(100):
+            if existing := path.read_text().strip():
+                return existing
+            time.sleep(0.01)
+        raise
     with os.fdopen(fd, "w") as fh:
         fh.write(value)
     return value
+
+
+class AppConfig(flask.Config):
+    """Flask's config; a SECRET_KEY generated into instance/ is created when first read, not at start-up, so a
+    command that stops early (no database) leaves no new secret behind."""
+
+    def _secret(self):
+        value = dict.get(self, "SECRET_KEY")
+        if not value and dict.get(self, "GENERATED_SECRET_DIR"):
+            value = load_or_create_secret(dict.get(self, "GENERATED_SECRET_DIR"))
+            self["SECRET_KEY"] = value
+        return value
+
+    def __getitem__(self, key):
+        return self._secret() if key == "SECRET_KEY" else super().__getitem__(key)
+
+    def get(self, key, default=None):
+        if key == "SECRET_KEY":
+            return self._secret() or default
+        return super().get(key, default)
 
 
 class Config:
@@ -38,7 +68,8 @@ class Config:
 
     def __init__(self, instance_path: str, env: dict[str, str] | None = None):
         env = os.environ if env is None else env
-        self.SECRET_KEY = env.get("SECRET_KEY") or load_or_create_secret(instance_path)
+        self.SECRET_KEY = env.get("SECRET_KEY") or None  # None: generated into instance/ when first needed
+        self.GENERATED_SECRET_DIR = None if self.SECRET_KEY else instance_path
         self.SQLALCHEMY_DATABASE_URI = env.get("DATABASE_URL") or (
             "sqlite:///" + str(Path(instance_path) / "petition_app.sqlite3")
         )
@@ -52,6 +83,8 @@ class Config:
         self.RATELIMIT_HEADERS_ENABLED = False
         self.RATELIMIT_SIGN = env.get("RATELIMIT_SIGN") or "30 per minute;300 per hour"
         self.RATELIMIT_LOGIN = env.get("RATELIMIT_LOGIN") or "10 per minute;50 per hour"
+        # "Forgot your password?" mails, per client and per address.
+        self.RATELIMIT_PASSWORD_RESET = env.get("RATELIMIT_PASSWORD_RESET") or "3 per hour;10 per day"
         # Campaign proposals ("Start your campaign") and dashboard-link requests, per client and per email address.
         self.RATELIMIT_START = env.get("RATELIMIT_START") or "5 per hour"
 

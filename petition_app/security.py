@@ -21,7 +21,7 @@ PERMISSIONS_POLICY = (
 _ADDRESS = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b|\b[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}\b")
 # Link tokens in paths (/s/confirm/<token>, /start/dashboard/<token>, ...): whoever reads a log must not be able
 # to confirm, remove or unsubscribe a signature, or open a starter's dashboard.
-_LINK_TOKEN = re.compile(r"(/s/[a-z]+/|/start/[a-z]+/)[^/?\s\"]+")
+_LINK_TOKEN = re.compile(r"(/s/[a-z]+/|/start/[a-z]+/|/admin/reset/|/admin/invitations/)[^/?\s\"]+")
 
 
 def scrub_log_text(text: str) -> str:

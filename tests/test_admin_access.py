@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
 
+from petition_app.admin import PUBLIC_ENDPOINTS
 from petition_app.extensions import db
 from petition_app.models import (
     Campaign,
     CampaignStatus,
     CampaignUpdate,
+    Invitation,
     Membership,
     Organisation,
     Role,
@@ -63,6 +65,10 @@ def world(make_app):
         for name, org, role in [("viewer_a", a, Role.VIEWER), ("editor_a", a, Role.EDITOR),
                                 ("owner_a", a, Role.OWNER), ("owner_b", b, Role.OWNER)]:
             db.session.add(Membership(user_id=users[name].id, organisation_id=org.id, role=role))
+        for org in (a, b):
+            db.session.add(Invitation(organisation_id=org.id, email=f"invitee@{org.slug}.example.org",
+                                      role=Role.VIEWER, token_hash=org.slug.ljust(64, "0"),
+                                      expires_at=datetime.now(timezone.utc) + timedelta(days=1)))
         db.session.commit()
         for campaign in campaigns.values():
             sign(campaign, SignatureInput("Anna", "Test", f"anna@{campaign.slug}.example.org", "DE"))
@@ -79,6 +85,8 @@ def world(make_app):
                     Membership.organisation_id == campaign.organisation_id)).scalars().first(),
                 "starter_id": db.session.execute(sa.select(Starter.id).where(
                     Starter.campaign_id == campaign.id)).scalar_one(),
+                "invitation_id": db.session.execute(sa.select(Invitation.id).where(
+                    Invitation.organisation_id == campaign.organisation_id)).scalar_one(),
                 "name": "privacy",
                 "language": "en",
             }
@@ -107,7 +115,7 @@ def allowed(required, user: str) -> bool:
 
 def admin_rules(app, method):
     return [r for r in app.url_map.iter_rules()
-            if r.rule.startswith("/admin") and method in r.methods and r.endpoint not in ("admin.login",)]
+            if r.rule.startswith("/admin") and method in r.methods and r.endpoint not in PUBLIC_ENDPOINTS]
 
 
 def test_every_admin_view_declares_its_access_rule(world):

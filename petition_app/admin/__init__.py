@@ -7,7 +7,8 @@ from flask_login import current_user
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-PUBLIC_ENDPOINTS = {"admin.login"}
+PUBLIC_ENDPOINTS = {"admin.login", "admin.login_code", "admin.forgot_password", "admin.forgot_sent",
+                    "admin.reset_password", "admin.invitation"}
 
 
 @bp.before_request
@@ -25,4 +26,4 @@ def no_store(response):
     return response
 
 
-from petition_app.admin import auth, campaigns, moderation, signatures, views  # noqa: E402,F401  (register the routes)
+from petition_app.admin import auth, campaigns, moderation, signatures, two_factor, views  # noqa: E402,F401  (register the routes)

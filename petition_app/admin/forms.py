@@ -10,7 +10,8 @@ from petition_app.validators import NoControlCharacters, clean_text
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), filters=[clean_text], validators=[DataRequired(), Length(max=254)],
+    email = EmailField(_l("Email"), filters=[clean_text], validators=[DataRequired(), Length(max=254),
+                                                                       NoControlCharacters()],
                        render_kw={"autocomplete": "username"})
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)],
                              render_kw={"autocomplete": "current-password"})
@@ -39,3 +40,39 @@ class MemberForm(FlaskForm):
     email = EmailField(_l("Email"), filters=[clean_text], validators=[
         DataRequired(), Length(max=254), Email(message=_l("This does not look like an email address."))])
     role = SelectField(_l("Role"), choices={r.value: r.value for r in Role})
+
+
+class NewPasswordForm(FlaskForm):
+    """Choose a password (from an invitation or a reset link)."""
+
+    new = PasswordField(_l("New password"), validators=[
+        DataRequired(), Length(min=12, max=1000, message=_l("Use at least 12 characters."))],
+        render_kw={"autocomplete": "new-password"})
+    repeat = PasswordField(_l("New password again"), validators=[
+        DataRequired(), EqualTo("new", message=_l("The two new passwords differ."))],
+        render_kw={"autocomplete": "new-password"})
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("Email"), filters=[clean_text], validators=[
+        DataRequired(), Length(max=254), NoControlCharacters(),
+        Email(message=_l("This does not look like an email address."))],
+        render_kw={"autocomplete": "username"})
+
+
+class CodeForm(FlaskForm):
+    code = StringField(_l("Code from your app, or a recovery code"), filters=[clean_text],
+                       validators=[DataRequired(), Length(max=20)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autocapitalize": "off"})
+
+
+class EnableTwoFactorForm(FlaskForm):
+    code = StringField(_l("Code shown by your app"), filters=[clean_text], validators=[DataRequired(), Length(max=20)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
+
+
+class DisableTwoFactorForm(FlaskForm):
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)],
+                             render_kw={"autocomplete": "current-password"})
+    code = StringField(_l("Code from your app, or a recovery code"), filters=[clean_text],
+                       validators=[DataRequired(), Length(max=20)], render_kw={"autocomplete": "one-time-code"})

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
-
-from flask import flash, has_request_context, redirect, render_template, request, url_for
+from flask import current_app, flash, has_request_context, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from petition_app import audit
-from petition_app.admin import bp
+from petition_app.admin import accounts, bp
 from petition_app.admin.access import (
     any_member_view,
     has_role,
@@ -19,10 +17,9 @@ from petition_app.admin.access import (
     visible_campaigns,
     visible_organisations,
 )
-from petition_app.admin.forms import MemberForm, OrganisationForm
-from petition_app.extensions import db
-from petition_app.models import AuditEntry, Campaign, Membership, Organisation, Role, User
-from petition_app.passwords import hash_password
+from petition_app.admin.forms import MemberForm, NewPasswordForm, OrganisationForm
+from petition_app.extensions import db, limiter
+from petition_app.models import AuditEntry, Campaign, Invitation, Membership, Organisation, Role, User
 
 
 @bp.get("/")
@@ -30,7 +27,8 @@ from petition_app.passwords import hash_password
 def dashboard():
     campaigns = db.session.execute(visible_campaigns()).scalars().all()
     return render_template("admin/dashboard.html", campaigns=campaigns, organisations=visible_organisations(),
-                           can_create=bool(visible_organisations(Role.EDITOR)))
+                           can_create=bool(visible_organisations(Role.EDITOR)),
+                           invitations=accounts.pending_invitations(current_user))
 
 
 @bp.route("/orgs", methods=["GET", "POST"])
@@ -56,48 +54,102 @@ def organisations():
 @organisation_view(Role.VIEWER)
 def organisation(organisation: Organisation):
     form = MemberForm()
-    new_password = None
     if request.method == "POST":
         if not has_role(organisation.id, Role.OWNER):
             return render_template("errors/error.html", title=_("Not allowed"),
                                    text=_("Only owners can manage members.")), 403
         if form.validate_on_submit():
-            new_password = _add_member(organisation, form.email.data, Role(form.role.data))
-            if new_password is None:
-                return redirect(url_for("admin.organisation", org_slug=organisation.slug), code=303)
+            # Never a password: the address's holder gets a link (to set one, or to accept) by mail.
+            outcome = accounts.invite(organisation, form.email.data, Role(form.role.data))
+            db.session.commit()
+            if outcome == "updated":
+                flash(_("%(email)s is now %(role)s.", email=form.email.data, role=form.role.data))
+            else:
+                flash(_("An invitation was mailed to %(email)s. They become %(role)s once they accept it.",
+                        email=form.email.data, role=form.role.data))
+            return redirect(url_for("admin.organisation", org_slug=organisation.slug), code=303)
     members = db.session.execute(
         select(Membership).where(Membership.organisation_id == organisation.id).join(User).order_by(User.email)
     ).scalars().all()
     campaigns = db.session.execute(
         select(Campaign).where(Campaign.organisation_id == organisation.id).order_by(Campaign.created_at.desc())
     ).scalars().all()
+    is_owner = has_role(organisation.id, Role.OWNER)
     status = 422 if form.errors else 200
     return render_template("admin/organisation.html", organisation=organisation, members=members, form=form,
-                           campaigns=campaigns, new_password=new_password,
-                           is_owner=has_role(organisation.id, Role.OWNER)), status
+                           campaigns=campaigns, is_owner=is_owner,
+                           invitations=accounts.organisation_invitations(organisation) if is_owner else []), status
 
 
-def _add_member(organisation: Organisation, email: str, role: Role) -> str | None:
-    """Add or update a membership; a new account gets a one-time password, returned to show once."""
-    user = db.session.execute(select(User).where(func.lower(User.email) == email.lower())).scalar_one_or_none()
-    password = None
-    if user is None:
-        password = secrets.token_urlsafe(12)
-        user = User(email=email, password_hash=hash_password(password))
-        db.session.add(user)
-        db.session.flush()
-    membership = db.session.execute(
-        select(Membership).where(Membership.user_id == user.id, Membership.organisation_id == organisation.id)
-    ).scalar_one_or_none()
-    if membership is None:
-        db.session.add(Membership(user_id=user.id, organisation_id=organisation.id, role=role))
-    else:
-        membership.role = role
-    audit.record("member set", f"{email} as {role.value}", organisation.id)
+@bp.post("/orgs/<org_slug>/invitations/<int:invitation_id>/cancel")
+@organisation_view(Role.OWNER)
+def cancel_invitation(organisation: Organisation, invitation_id: int):
+    invitation = db.session.get(Invitation, invitation_id) if invitation_id < 2**31 else None
+    if invitation is None or invitation.organisation_id != organisation.id:
+        return render_template("errors/error.html", title=_("Page not found"), text=""), 404
+    audit.record("invitation cancelled", invitation.email, organisation.id)
+    db.session.delete(invitation)
     db.session.commit()
-    if password is None:
-        flash(_("%(email)s is now %(role)s.", email=email, role=role.value))
-    return password
+    return redirect(url_for("admin.organisation", org_slug=organisation.slug), code=303)
+
+
+# -- invitations, from the invited side -----------------------------------------------------------------------------
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+def invitation(token: str):
+    """The mailed link: a new address sets its password and joins; an existing account accepts or declines."""
+    invitation = accounts.invitation_for(token)
+    if invitation is None:
+        return render_template("admin/link_invalid.html"), 404
+    user = accounts.user_by_email(invitation.email)
+    form = NewPasswordForm()
+    if request.method == "POST":
+        if request.form.get("decline"):
+            accounts.decline(invitation, actor=user or invitation.email)
+            db.session.commit()
+            flash(_("You declined the invitation."))
+            return redirect(url_for("admin.login"), code=303)
+        if user is not None:
+            form.new.validators = form.repeat.validators = []
+        if form.validate_on_submit():
+            if user is None:
+                user = accounts.create_invited_account(invitation, form.new.data)
+                flash(_("Your account is ready. Log in with your address and the password you chose."))
+            else:
+                accounts.accept(invitation, user, by_link=True)
+                flash(_("You joined %(name)s.", name=invitation.organisation.name))
+            db.session.commit()
+            return redirect(url_for("admin.login"), code=303)
+    status = 422 if form.errors else 200
+    return render_template("admin/invitation.html", invitation=invitation, form=form, user=user), status
+
+
+@bp.post("/invitations/<int:invitation_id>/accept")
+@any_member_view
+def accept_invitation(invitation_id: int):
+    """The invited account, logged in, accepts from its dashboard."""
+    return _answer_invitation(invitation_id, "accept")
+
+
+@bp.post("/invitations/<int:invitation_id>/decline")
+@any_member_view
+def decline_invitation(invitation_id: int):
+    return _answer_invitation(invitation_id, "decline")
+
+
+def _answer_invitation(invitation_id: int, answer: str):
+    invitation = db.session.get(Invitation, invitation_id) if invitation_id < 2**31 else None
+    if invitation is None or invitation not in accounts.pending_invitations(current_user):
+        return render_template("errors/error.html", title=_("Page not found"), text=""), 404
+    if answer == "accept":
+        accounts.accept(invitation, current_user)
+        flash(_("You joined %(name)s.", name=invitation.organisation.name))
+    else:
+        accounts.decline(invitation)
+    db.session.commit()
+    return redirect(url_for("admin.dashboard"), code=303)
 
 
 @bp.post("/orgs/<org_slug>/members/<int:membership_id>/remove")

@@ -8,9 +8,12 @@ from petition_app.models.page import SitePage, SlugRedirect
 from petition_app.models.signature import Signature
 from petition_app.models.starter import Starter, StarterState
 from petition_app.models.token import Token
-from petition_app.models.user import Membership, Role, User
+from petition_app.models.user import AccountToken, Invitation, Membership, RecoveryCode, Role, User
 
 __all__ = [
+    "AccountToken",
+    "Invitation",
+    "RecoveryCode",
     "AuditEntry",
     "Membership",
     "Role",

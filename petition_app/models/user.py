@@ -24,6 +24,10 @@ class Role(enum.StrEnum):
         return list(Role).index(self)
 
 
+def _role_type() -> Enum:
+    return Enum(Role, name="member_role", native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
 
@@ -34,6 +38,12 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Changing it logs the user out everywhere (it is part of the session identity).
     session_version: Mapped[int] = mapped_column(default=1)
+    # Set when someone other than the holder may know the password: it no longer opens the account, and the
+    # holder proves the mailbox (a link to set a new one) before logging in again.
+    must_reset_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Two-factor login (TOTP, RFC 6238): the shared secret once confirmed, and the last time step used (no replay).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
@@ -58,8 +68,48 @@ class Membership(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
-    role: Mapped[Role] = mapped_column(
-        Enum(Role, name="member_role", native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
-    )
+    role: Mapped[Role] = mapped_column(_role_type())
     user: Mapped[User] = relationship(back_populates="memberships")
     organisation: Mapped[Organisation] = relationship()
+
+
+class Invitation(db.Model):
+    """An organisation's offer of a role to an address: no membership (and, for a new address, no account)
+    exists until the address's holder accepts through the mailed link or after logging in."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (UniqueConstraint("organisation_id", "email", name="uq_invitations_org_email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)  # lower case
+    role: Mapped[Role] = mapped_column(_role_type())
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    organisation: Mapped[Organisation] = relationship()
+
+
+class AccountToken(db.Model):
+    """A mailed password-reset link: stored only as its SHA-256, single use, short-lived."""
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # None for a request about an address without an account: the same work is done either way.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RecoveryCode(db.Model):
+    """A single-use two-factor recovery code, stored only as its SHA-256."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
