@@ -37,11 +37,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _init_blueprints(app)
 
-    from petition_app import checks, cli, errors, health, security, templating
+    from petition_app import backup, checks, cli, errors, health, security, templating
 
     security.init_app(app)
     checks.init_app(app)
     health.init_app(app)
+    backup.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
