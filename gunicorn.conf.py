@@ -14,8 +14,9 @@ accesslog = "-"
 access_log_format = '"%(r)s" %(s)s %(b)s %(M)sms'
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
-# Files the server creates (the SQLite database and its -wal/-shm, mails under instance/mail/) are the owner's only.
-umask = 0o077
+# Files the server creates (the SQLite database and its -wal/-shm, anything under instance/) are the owner's only:
+# set for the whole process (gunicorn's own `umask` setting covers only its sockets and temporary files).
+os.umask(0o077)
 # gunicorn's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl): a second instance on the host
 # would take it over and stopping either removes it. Off unless an instance is given its own path.
 control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")

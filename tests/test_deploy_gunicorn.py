@@ -6,6 +6,7 @@ import signal
 import socket
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -36,6 +37,8 @@ def test_two_instances_on_one_host_do_not_share_a_control_socket(database, tmp_p
     second = start_gunicorn(env, second_port, tmp_path / "second.log")
     try:
         assert _get(first_port) == 200 and _get(second_port) == 200
+        # Whatever the app writes is the owner's only: the whole server runs with umask 077.
+        assert "Umask:\t0077" in Path(f"/proc/{second.pid}/status").read_text()
         stop(first)
         assert _get(second_port) == 200  # stopping one leaves the other serving
         assert not (home / ".gunicorn").exists()  # no shared ~/.gunicorn/gunicorn.ctl
