@@ -46,6 +46,9 @@ logger_class = ScrubbedLogger
 
 def when_ready(server):
     """Check the configuration once, as the server starts, and log every finding loudly."""
-    from petition_app.checks import log_startup_findings
+    try:
+        from petition_app.checks import log_startup_findings
 
-    log_startup_findings(server.log, workers=server.cfg.workers)
+        log_startup_findings(server.log, workers=server.cfg.workers)
+    except Exception:  # the workers report a broken app themselves; the check must not stop the server
+        server.log.exception("configuration check failed")
