@@ -13,9 +13,9 @@ PACKAGE_CATALOGUES = Path(__file__).resolve().parent / "translations"
 log = logging.getLogger(__name__)
 
 
-def sources(root: Path = PACKAGE_CATALOGUES) -> list[Path]:
+def sources() -> list[Path]:
     """Every language's messages.po (the catalogue merged by `make messages`)."""
-    return sorted(root.glob("*/LC_MESSAGES/messages.po"))
+    return sorted(PACKAGE_CATALOGUES.glob("*/LC_MESSAGES/messages.po"))
 
 
 def _fresh(mo: Path, po: Path) -> bool:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import uuid
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -283,3 +284,24 @@ def test_instance_folder_database_and_secret_files_are_private(tmp_path):
 
 def test_json_of_healthz_is_parseable_for_monitors(migrated_app):
     assert json.loads(migrated_app.test_client().get("/healthz").get_data())["status"] == "ok"
+
+
+def test_a_read_only_package_gets_its_catalogues_compiled_into_instance(tmp_path, monkeypatch):
+    """Under systemd's ProtectSystem=strict the checkout is read-only: the compiled catalogue goes to instance/."""
+    import gettext
+
+    from flask import Flask
+
+    from petition_app import catalogues
+
+    package = tmp_path / "translations"
+    shutil.copytree(catalogues.PACKAGE_CATALOGUES, package, ignore=shutil.ignore_patterns("*.mo", "pending"))
+    monkeypatch.setattr(catalogues, "PACKAGE_CATALOGUES", package)
+    monkeypatch.setattr(catalogues.os, "access", lambda path, mode: Path(path) != package)
+    app = Flask("t", instance_path=str(tmp_path / "instance"))
+    catalogues.ensure_compiled(app)
+    compiled = tmp_path / "instance/translations/ru/LC_MESSAGES/messages.mo"
+    assert compiled.exists() and not list(package.rglob("*.mo"))
+    assert app.config["BABEL_TRANSLATION_DIRECTORIES"] == f"{tmp_path / 'instance/translations'};{package}"
+    with compiled.open("rb") as fh:
+        assert gettext.GNUTranslations(fh).gettext("Sign") != "Sign"
