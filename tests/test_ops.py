@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import stat
@@ -305,3 +306,15 @@ def test_a_read_only_package_gets_its_catalogues_compiled_into_instance(tmp_path
     assert app.config["BABEL_TRANSLATION_DIRECTORIES"] == f"{tmp_path / 'instance/translations'};{package}"
     with compiled.open("rb") as fh:
         assert gettext.GNUTranslations(fh).gettext("Sign") != "Sign"
+
+
+def test_the_example_environment_file_reads_in_the_shell_and_names_only_documented_settings():
+    example = ROOT / "deploy/petition_app.env.example"
+    result = subprocess.run(["bash", "-c", f"set -a; . {example}; env"], capture_output=True, text=True,
+                            env={"PATH": os.environ["PATH"]}, check=True)
+    values = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    assert values["MAIL_DEFAULT_SENDER"] == "Petitions <petitions@example.org>"
+    assert values["TRUSTED_PROXIES"] == "1" and values["PUBLIC_URL"].startswith("https://")
+    readme = (ROOT / "README.md").read_text()
+    names = re.findall(r"^(?:# )?([A-Z][A-Z_]+)=", example.read_text(), re.MULTILINE)
+    assert len(names) > 10 and all(f"`{name}`" in readme for name in names), [n for n in names if f"`{n}`" not in readme]
