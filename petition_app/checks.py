@@ -75,7 +75,7 @@ def find_problems(app: Flask, workers: int | None = None) -> list[Finding]:
                                 "(PostgreSQL): every app server must have the same SECRET_KEY and SIGNER_HASH_KEY, "
                                 "set in its environment, or forms expire and signers are counted twice."))
     workers = workers if workers is not None else int(os.environ.get("WEB_CONCURRENCY", "2") or 2)
-    if workers > 1 and not config.get("REDIS_URL"):
+    if workers > 1 and not config.get("REDIS_URL") and not development(app):
         findings.append(Finding(WARNING, "limits-per-worker",
                                 f"{workers} workers and no REDIS_URL: rate limits and the counter cache live in "
                                 f"each worker's memory, so every limit is {workers} times as high. Set REDIS_URL."))
