@@ -22,7 +22,7 @@ def database(tmp_path):
     return url
 
 
-def _get(port: int, path: str = "/healthz") -> int:
+def _get(port: int, path: str = "/") -> int:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:  # noqa: S310
         return response.status
 
@@ -37,11 +37,11 @@ def test_two_instances_on_one_host_do_not_share_a_control_socket(database, tmp_p
     second = start_gunicorn(env, second_port, tmp_path / "second.log")
     try:
         assert _get(first_port) == 200 and _get(second_port) == 200
-        # Whatever the app writes is the owner's only: the whole server runs with umask 077.
-        assert "Umask:\t0077" in Path(f"/proc/{second.pid}/status").read_text()
         stop(first)
         assert _get(second_port) == 200  # stopping one leaves the other serving
         assert not (home / ".gunicorn").exists()  # no shared ~/.gunicorn/gunicorn.ctl
+        # Whatever the app writes is the owner's only: the whole server runs with umask 077.
+        assert "Umask:\t0077" in Path(f"/proc/{second.pid}/status").read_text()
     finally:
         stop(first)
         stop(second)
