@@ -85,7 +85,8 @@ def main() -> None:
     database = "sqlite:///" + str(folder / "bench.sqlite3")
     prepare_database(database, "bench")
     app_port, https_port, onion_port = free_port(), free_port(), free_port()
-    env = app_env(database, "http://127.0.0.1", folder / "mail", WEB_CONCURRENCY="2", GUNICORN_THREADS="8")
+    env = app_env(database, "http://127.0.0.1", folder / "mail", WEB_CONCURRENCY="2", GUNICORN_THREADS="8",
+                  TRUSTED_PROXIES="1")
     gunicorn = start_gunicorn(env, app_port, folder / "gunicorn.log")
     nginx = start_nginx(folder, render_nginx(folder, https_port, onion_port, app_port), https_port)
     try:
