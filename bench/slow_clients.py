@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import shutil
 import signal
 import socket
 import sys
@@ -98,6 +99,7 @@ def main() -> None:
     finally:
         stop(nginx, signal.SIGQUIT)
         stop(gunicorn)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
