@@ -37,6 +37,7 @@ bench: install
 	$(VENV)/bin/python bench/counter.py
 	$(VENV)/bin/python bench/export.py
 	$(VENV)/bin/python bench/password_reset.py
+	$(VENV)/bin/python bench/slow_clients.py
 
 ## Update the message catalogue after changing user-facing strings.
 messages: $(VENV)/.installed

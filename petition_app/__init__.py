@@ -10,7 +10,8 @@ from typing import Any
 
 from flask import Flask
 
-from petition_app.config import AppConfig, Config
+from petition_app import catalogues
+from petition_app.config import AppConfig, Config, secure_instance
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,20 +28,27 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)
     env = dict(os.environ)
     if config:
         env.update({k: str(v) for k, v in config.items() if isinstance(v, str) and k.isupper()})
     app.config.from_object(Config(app.instance_path, env))
     if config:
         app.config.update(config)
+    if not app.config["RATELIMIT_STORAGE_OPTIONS"].get("key_secret"):  # a generated secret: read when first needed
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {"key_secret": lambda: app.config["SECRET_KEY"]}
+    secure_instance(app.instance_path, app.config["SQLALCHEMY_DATABASE_URI"])
+    catalogues.ensure_compiled(app)
 
     _init_extensions(app)
     _init_blueprints(app)
 
-    from petition_app import cli, errors, security, templating
+    from petition_app import backup, checks, cli, errors, health, security, templating
 
     security.init_app(app)
+    checks.init_app(app)
+    health.init_app(app)
+    backup.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import flask
 
+from petition_app import ratelimit
+
 
 def _bool(value: str | None, default: bool) -> bool:
     if value is None or value == "":
@@ -61,6 +63,25 @@ class AppConfig(flask.Config):
         if key == "SECRET_KEY":
             return self._secret() or default
         return super().get(key, default)
+def secure_instance(instance_path: str, database_uri: str) -> None:
+    """instance/ readable by the owner only (0700); the SQLite database and its -wal/-shm files 0600."""
+    folder = Path(instance_path)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _chmod(folder, 0o700)
+    if not database_uri.startswith("sqlite:///") or database_uri in ("sqlite:///", "sqlite:///:memory:"):
+        return
+    database = Path(database_uri.removeprefix("sqlite:///").split("?", 1)[0])
+    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm"), Path(f"{database}-journal")):
+        if path.exists():
+            _chmod(path, 0o600)
+
+
+def _chmod(path: Path, mode: int) -> None:
+    try:
+        if path.stat().st_mode & 0o777 != mode:
+            path.chmod(mode)
+    except PermissionError:  # another account's file: reported by `flask check`, not fatal here
+        pass
 
 
 class Config:
@@ -70,6 +91,8 @@ class Config:
         env = os.environ if env is None else env
         self.SECRET_KEY = env.get("SECRET_KEY") or None  # None: generated into instance/ when first needed
         self.GENERATED_SECRET_DIR = None if self.SECRET_KEY else instance_path
+        # Several servers on one database must share SECRET_KEY and SIGNER_HASH_KEY: `flask check` warns.
+        self.SECRET_KEY_FROM_INSTANCE = not env.get("SECRET_KEY")
         self.SQLALCHEMY_DATABASE_URI = env.get("DATABASE_URL") or (
             "sqlite:///" + str(Path(instance_path) / "petition_app.sqlite3")
         )
@@ -79,7 +102,9 @@ class Config:
 
         # Rate limits (Flask-Limiter); storage is memory unless Redis is configured.
         self.RATELIMIT_ENABLED = _bool(env.get("RATELIMIT_ENABLED"), True)
-        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        # Counter names in the store are HMACs under a key derived from SECRET_KEY (see ratelimit.py).
+        self.RATELIMIT_STORAGE_URI = ratelimit.storage_uri(self.REDIS_URL or "memory://")
+        self.RATELIMIT_STORAGE_OPTIONS = {"key_secret": self.SECRET_KEY}
         self.RATELIMIT_HEADERS_ENABLED = False
         self.RATELIMIT_SIGN = env.get("RATELIMIT_SIGN") or "30 per minute;300 per hour"
         self.RATELIMIT_LOGIN = env.get("RATELIMIT_LOGIN") or "10 per minute;50 per hour"
@@ -124,6 +149,8 @@ class Config:
         self.MAIL_RETRY_MAX_SECONDS = _int(env.get("MAIL_RETRY_MAX_SECONDS"), 6 * 3600)
         self.MAIL_BATCH_SIZE = _int(env.get("MAIL_BATCH_SIZE"), 50)
         self.WORKER_POLL_SECONDS = _int(env.get("WORKER_POLL_SECONDS"), 5)
+        # /healthz answers 503 when the oldest message due in the outbox has waited longer (a stopped worker).
+        self.HEALTH_MAX_OUTBOX_AGE_SECONDS = _int(env.get("HEALTH_MAX_OUTBOX_AGE_SECONDS"), 900)
 
         # Links in mails and retention.
         self.CONFIRM_TOKEN_DAYS = _int(env.get("CONFIRM_TOKEN_DAYS"), 30)

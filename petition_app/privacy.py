@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
-import threading
 import unicodedata
 from datetime import date, datetime, timezone
 
 from flask import current_app, request
-
-_salt_lock = threading.Lock()
-_salts: dict[str, bytes] = {}
 
 
 def normalise_email(address: str) -> str:
@@ -51,27 +46,14 @@ def coarse_now() -> datetime:
     return now.replace(minute=0, second=0, microsecond=0)
 
 
-def _daily_salt(today: str) -> bytes:
-    """A random secret for today only; kept in memory, or in Redis (shared, expiring) when configured."""
-    redis_url = current_app.config.get("REDIS_URL")
-    if redis_url:
-        from petition_app.cache import redis_client
-
-        client = redis_client(redis_url)
-        key = f"petition_app:ratelimit-salt:{today}"
-        client.set(key, secrets.token_hex(32), nx=True, ex=2 * 86400)
-        value = client.get(key)
-        if value:
-            return value if isinstance(value, bytes) else value.encode()
-    with _salt_lock:
-        if today not in _salts:
-            _salts.clear()
-            _salts[today] = secrets.token_bytes(32)
-        return _salts[today]
+def _daily_key(today: str) -> bytes:
+    """Today's rate-limit key, derived from SECRET_KEY and the date: never stored, the same on every server."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, b"rate-limit-day:" + today.encode(), hashlib.sha256).digest()
 
 
 def rate_limit_key() -> str:
     """Key rate limits by a keyed hash of the client address; the raw address is never kept."""
     today = date.today().isoformat()
     address = (request.remote_addr or "unknown").encode()
-    return hmac.new(_daily_salt(today), address, hashlib.sha256).hexdigest()[:32]
+    return hmac.new(_daily_key(today), address, hashlib.sha256).hexdigest()[:32]

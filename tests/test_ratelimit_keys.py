@@ -1,0 +1,91 @@
+"""Rate-limit counters in Redis: a dump of Redis alone reveals no client address, no key and no action."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import os
+import re
+import uuid
+
+import pytest
+
+from tests.conftest import sign_data
+from tests.test_security import open_campaign
+
+# A database of its own, and only keys this test created are read and deleted (never FLUSHDB).
+REDIS_URL = os.environ.get("TEST_REDIS_RATELIMIT_URL", "redis://127.0.0.1:6379/13")
+NETWORK = ipaddress.ip_network("10.77.0.0/16")
+
+
+@pytest.fixture
+def redis_client():
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        if os.environ.get("REQUIRE_REDIS", "") not in ("", "0"):
+            pytest.fail(f"Redis is required (REQUIRE_REDIS=1) but unreachable: {error}")
+        pytest.skip(f"Redis unreachable at {REDIS_URL}: {error}")
+    before = set(client.keys("*"))
+    yield client, before
+    created = set(client.keys("*")) - before
+    if created:
+        client.delete(*created)
+    client.close()
+
+
+def _candidates(dump: list[bytes]) -> list[bytes]:
+    """Everything in the dump that could serve as a secret: each value and each part of each key."""
+    found = set(dump)
+    for item in dump:
+        found.update(part for part in re.split(rb"[:/]", item) if part)
+    return sorted(found)
+
+
+ADDRESSES = [str(a).encode() for a in NETWORK]
+
+
+def _brute_force(dump: list[bytes], candidates: list[bytes]) -> list[str]:
+    """The attack that recovered a /16 from Redis before: HMAC every address with every secret found in Redis."""
+    prefixes = {bytes.fromhex(m.group()[:16].decode()) for item in dump for m in re.finditer(rb"[0-9a-f]{16,}", item)}
+    recovered = []
+    for secret in candidates:
+        for address in ADDRESSES:
+            if hmac.digest(secret, address, "sha256")[:8] in prefixes:
+                recovered.append(address.decode())
+    return recovered
+
+
+def test_a_redis_dump_reveals_no_address_no_secret_and_no_action(make_app, redis_client):
+    client_redis, before = redis_client
+    slug = "k-" + uuid.uuid4().hex[:6]
+    app = make_app(REDIS_URL=REDIS_URL, RATELIMIT_ENABLED=True, RATELIMIT_SIGN="5 per minute;50 per hour")
+    with app.app_context():
+        open_campaign(slug)
+    client = app.test_client()
+    data = sign_data(client, slug)
+    address = "10.77.200.31"
+    for i in range(2):
+        assert client.post(f"/campaigns/{slug}/sign", data={**data, "email": f"k{i}@example.org"},
+                           environ_base={"REMOTE_ADDR": address}).status_code == 303
+
+    created = sorted(set(client_redis.keys("*")) - before)
+    dump = created + [client_redis.get(k) or b"" for k in created if client_redis.type(k) == b"string"]
+    assert address.encode() not in b" ".join(dump)
+    assert not any(b"salt" in k for k in created)  # the daily key is derived from SECRET_KEY, never stored
+    assert _brute_force(dump, _candidates(dump)) == []
+    limiter_keys = [k for k in created if not k.startswith(b"petition_app:cache:")]
+    assert len(limiter_keys) == 2  # the minute's and the hour's counter of this client's signing
+    for word in (b"sign", b"login", b"start", b"admin", b"campaign", b"limiter", b"email"):
+        assert word not in b" ".join(limiter_keys).lower(), word
+
+
+def test_the_brute_force_recovers_an_address_when_the_salt_sits_beside_the_hashes():
+    """Control: the same attack finds the address in the layout the store used to have (salt in Redis)."""
+    salt = os.urandom(32).hex().encode()
+    key = hmac.digest(salt, b"10.77.3.4", "sha256").hex()[:32]
+    dump = [b"petition_app:ratelimit-salt:2026-01-01", salt, f"LIMITS:LIMITER/{key}/signing.sign/30/1/minute".encode()]
+    assert _brute_force(dump, _candidates(dump)) == ["10.77.3.4"]
