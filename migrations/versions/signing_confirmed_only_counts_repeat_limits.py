@@ -19,9 +19,8 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('campaigns', schema=None) as batch_op:
-        batch_op.alter_column('count_confirmed_only', existing_type=sa.Boolean(), existing_nullable=False,
-                              server_default=sa.true())
+    # New campaigns get the safe default from the model. The column's server default is left alone: on SQLite,
+    # changing it recreates the table, and with foreign keys on, dropping the old table deletes every signature.
     op.execute(
         "UPDATE campaigns SET count_confirmed_only = true, signature_count = ("
         "SELECT count(*) FROM signatures WHERE signatures.campaign_id = campaigns.id "
@@ -36,6 +35,3 @@ def downgrade():
     with op.batch_alter_table('signatures', schema=None) as batch_op:
         batch_op.drop_column('repeat_mails')
         batch_op.drop_column('repeat_day')
-    with op.batch_alter_table('campaigns', schema=None) as batch_op:
-        batch_op.alter_column('count_confirmed_only', existing_type=sa.Boolean(), existing_nullable=False,
-                              server_default=sa.false())

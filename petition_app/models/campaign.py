@@ -16,7 +16,6 @@ from sqlalchemy import (
     Table,
     Text,
     event,
-    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -69,7 +68,7 @@ class Campaign(db.Model):
     offline_count: Mapped[int] = mapped_column(Integer, default=0)
     # Count only confirmed signatures (the default). Counting unconfirmed ones lets anyone learn whether an address
     # has signed (sign with it and watch the count); an organiser may opt in to that, explicitly.
-    count_confirmed_only: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    count_confirmed_only: Mapped[bool] = mapped_column(Boolean, default=True)
     # Online signatures that count; kept exact by the signing transaction (see signing.service).
     signature_count: Mapped[int] = mapped_column(Integer, default=0)
 
