@@ -135,8 +135,9 @@ def _insert_unless_signed(values: dict) -> bool:
         from sqlalchemy.dialects.sqlite import insert
     else:
         raise RuntimeError(f"unsupported database: {dialect}")
-    statement = insert(Signature).values(**values).on_conflict_do_nothing(index_elements=["campaign_id", "email_hash"])
-    return db.session.execute(statement).rowcount == 1
+    statement = (insert(Signature).values(**values)
+                 .on_conflict_do_nothing(index_elements=["campaign_id", "email_hash"]).returning(Signature.id))
+    return db.session.execute(statement).scalar_one_or_none() is not None
 
 
 def _repeat_key(campaign_id: int, hashed: str) -> str:
