@@ -318,9 +318,36 @@ def test_repeat_limits_are_per_campaign_and_address(mail_app, smtp):
 
 
 def test_demo_campaigns_and_proposals_count_only_confirmed_signatures(app, runner):
+    from petition_app.starter.service import Proposal, propose
+
     assert runner.invoke(args=["demo", "load"]).exit_code == 0
-    flags = db.session.execute(sa.select(Campaign.count_confirmed_only)).scalars().all()
-    assert flags and all(flags)
+    demo = db.session.execute(sa.select(Campaign.count_confirmed_only)).scalars().all()
+    starter = propose(Proposal(public_name="A local group", email="starter@example.org", title="Open the clinic",
+                               lead="Lead.", body="Body.", targets="The mayor", demands="Open it", goal=100,
+                               language="en"))
+    assert len(demo) >= 3 and all(flag is True for flag in demo)
+    assert db.session.get(Campaign, starter.campaign_id).count_confirmed_only is True
+
+
+def test_admin_form_starts_confirmed_only_and_warns_what_counting_every_signature_reveals(app):
+    from petition_app.models import Role
+    from tests.conftest import log_in, make_org, make_user
+
+    org = make_org("org-form")
+    make_user("editor@example.org", (org, Role.EDITOR))
+    editor = log_in(app, "editor@example.org")
+    html = editor.get("/admin/campaigns/new").get_data(as_text=True)
+    checkbox = re.search(r'<input[^>]*id="count_confirmed_only"[^>]*>', html).group(0)
+    assert "checked" in checkbox
+    assert "anyone can learn whether an address has signed" in html
+    every = Campaign(slug="every-counts", title="T", organisation=org, status=CampaignStatus.OPEN, goal=10,
+                     count_confirmed_only=False)
+    db.session.add(every)
+    db.session.commit()
+    overview = editor.get(f"/admin/campaigns/{every.id}")
+    assert overview.status_code == 200
+    assert "Unconfirmed signatures count towards the number shown: anyone can learn whether an address has signed" \
+        in overview.get_data(as_text=True)
 
 
 def _insert(conn, table: str, **values) -> None:
