@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select, update
 
 from petition_app import counts, mailer, sealing, tokens
 from petition_app.extensions import db
-from petition_app.models import Campaign, CampaignStatus, OutboxMessage, OutboxStatus, Signature, Token
+from petition_app.models import Campaign, CampaignStatus, OutboxMessage, Signature, Token
 from petition_app.privacy import coarse_now, email_hash
 from petition_app.templating import public_url
 from petition_app.validators import normalise_phone
@@ -20,8 +20,6 @@ from petition_app.validators import normalise_phone
 # Limits on mails to an address that signs again (see _may_mail).
 REPEAT_MAILS_PER_DAY = 3
 REPEAT_QUIET_SECONDS = 600
-# Outbox kind of a limited repeat: a row that is never sent, so that the request does the work a mail would.
-SUPPRESSED = "suppressed"
 
 
 class Outcome(enum.Enum):
@@ -77,7 +75,7 @@ def sign(campaign: Campaign, data: SignatureInput) -> Outcome:
     """Store a signature (or find the one this address made), count it and queue one mail, in one transaction.
 
     A new and a repeated signature do the same work (one INSERT ... ON CONFLICT DO NOTHING, one read of the row,
-    one update of it, one outbox row) and get the same answer: neither the page, nor the count, nor the time taken
+    one update of it, one mail written in a savepoint) and get the same answer: neither the page, nor the count, nor the time taken
     may tell a visitor whether the address had signed. The address's owner gets the mail that fits.
     """
     if not campaign.is_open:
@@ -111,11 +109,17 @@ def sign(campaign: Campaign, data: SignatureInput) -> Outcome:
         select(Signature).where(Signature.campaign_id == campaign.id, Signature.email_hash == hashed)
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
-    if signature is not None and _may_mail(campaign, signature, repeat=not inserted):
+    if signature is not None:
+        allowed = _may_mail(campaign, signature, repeat=not inserted)
         kind = "confirm" if signature.confirmed_at is None else "already_signed"
+        # A limited repeat writes its mail too and then undoes it, so that it costs what a mail costs.
+        savepoint = db.session.begin_nested()
         _enqueue_signature_mail(kind, campaign, signature, address, data.first_name)
-    else:
-        _queue_nothing(signature)
+        db.session.flush()
+        if allowed:
+            savepoint.commit()
+        else:
+            savepoint.rollback()
     db.session.commit()
     if counted:
         counts.forget(campaign.slug)
@@ -169,15 +173,6 @@ def _may_mail(campaign: Campaign, signature: Signature, repeat: bool) -> bool:
     ).rowcount == 1
     cache.set(key, 1, REPEAT_QUIET_SECONDS)
     return allowed and claimed
-
-
-def _queue_nothing(signature: Signature | None) -> None:
-    """Write the outbox row a mail would have written, already cancelled: a limited repeat costs the same work."""
-    now = coarse_now()
-    db.session.add(OutboxMessage(
-        kind=SUPPRESSED, status=OutboxStatus.CANCELLED, message_id=mailer.new_message_id(),
-        language=signature.language if signature is not None else "en", created_at=now, next_attempt_at=now,
-    ))
 
 
 def signature_for(raw_token: str, purpose: str) -> Signature | None:
@@ -248,7 +243,6 @@ def purge_unconfirmed(days: int | None = None, dry_run: bool = False) -> dict[st
         purged[campaign.slug] = deleted
     if not dry_run:
         tokens.delete_expired()
-        db.session.execute(delete(OutboxMessage).where(OutboxMessage.kind == SUPPRESSED))
         db.session.commit()
     return purged
 
