@@ -399,3 +399,22 @@ def test_migration_switches_existing_campaigns_to_confirmed_only_and_recounts(ap
             admin.dispose()
     assert {(slug, bool(flag), n) for slug, flag, n in rows} == {("every", True, 1), ("careful", True, 1)}
     assert kept == 3  # no signature lost on the way
+
+
+def test_erasure_at_the_end_of_retention_also_drops_the_date_of_repeat_mails(app):
+    from petition_app.signing.service import erase_closed
+
+    campaign = new_campaign("erase-repeats")
+    keep = new_campaign("still-open")
+    for target in (campaign, keep):
+        sign(target, SignatureInput("Anna", "Ivanova", "anna@example.org", "DE"))
+        sign(target, SignatureInput("Anna", "Ivanova", "anna@example.org", "DE"))
+    campaign.status = CampaignStatus.CLOSED
+    db.session.commit()
+    campaign.closed_at = datetime.now(timezone.utc) - timedelta(days=800)
+    db.session.commit()
+    assert erase_closed() == {"erase-repeats": 1}
+    db.session.expire_all()
+    rows = {s.campaign_id: (s.repeat_day is None, s.repeat_mails)
+            for s in db.session.execute(sa.select(Signature)).scalars()}
+    assert rows == {campaign.id: (True, 0), keep.id: (False, 1)}
