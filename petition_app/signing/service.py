@@ -76,8 +76,9 @@ def sign(campaign: Campaign, data: SignatureInput) -> Outcome:
     """Store a signature (or find the one this address made), count it and queue one mail, in one transaction.
 
     A new and a repeated signature do the same work (one INSERT ... ON CONFLICT DO NOTHING, one read of the row,
-    one update of it, one mail written in a savepoint) and get the same answer: neither the page, nor the count, nor the time taken
-    may tell a visitor whether the address had signed. The address's owner gets the mail that fits.
+    one update of it, one mail written in a savepoint) and get the same answer: neither the page, nor the count,
+    nor the time taken may tell a visitor whether the address had signed. The address's owner gets the mail that
+    fits: the confirmation (with a fresh link) while unconfirmed, else "you have already signed".
     """
     if not campaign.is_open:
         return Outcome.CLOSED
