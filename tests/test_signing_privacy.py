@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import threading
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
@@ -418,3 +419,37 @@ def test_erasure_at_the_end_of_retention_also_drops_the_date_of_repeat_mails(app
     rows = {s.campaign_id: (s.repeat_day is None, s.repeat_mails)
             for s in db.session.execute(sa.select(Signature)).scalars()}
     assert rows == {campaign.id: (True, 0), keep.id: (False, 1)}
+
+
+def test_repeats_at_the_same_moment_send_one_mail_between_them(make_app):
+    """Ten attempts at once with an address that signed: its confirmation and exactly one repeat mail."""
+    app = make_app()
+    with app.app_context():
+        campaign = new_campaign("burst")
+        campaign_id = campaign.id
+        sign(campaign, SignatureInput("Anna", "Ivanova", "anna@example.org", "DE"))
+    attempts = 10
+    barrier = threading.Barrier(attempts)
+    errors: list[BaseException] = []
+
+    def attempt() -> None:
+        barrier.wait()
+        try:
+            with app.app_context():
+                sign(db.session.get(Campaign, campaign_id), SignatureInput("Anna", "I", "anna@example.org", "DE"))
+                db.session.remove()
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+
+    threads = [threading.Thread(target=attempt) for _ in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with app.app_context():
+        queued = db.session.execute(sa.select(sa.func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.status == OutboxStatus.QUEUED)).scalar_one()
+        signature = db.session.execute(sa.select(Signature)).scalar_one()
+        assert queued == 2
+        assert signature.repeat_mails == 1
