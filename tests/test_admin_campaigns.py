@@ -237,7 +237,7 @@ def _signature(campaign: Campaign, n: int, confirmed: bool) -> Signature:
 
 
 def test_toggling_confirmed_only_counting_recounts(app, editor, org_a, make_campaign):
-    campaign = make_campaign(slug="counting", org=org_a, signature_count=3)
+    campaign = make_campaign(slug="counting", org=org_a, signature_count=3, count_confirmed_only=False)
     db.session.add_all([_signature(campaign, 1, True), _signature(campaign, 2, False), _signature(campaign, 3, False)])
     db.session.commit()
     path = f"/admin/campaigns/{campaign.id}/edit"

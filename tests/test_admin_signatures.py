@@ -92,7 +92,8 @@ def org_a(app):
 
 @pytest.fixture
 def campaign(make_campaign, org_a):
-    return make_campaign(slug="free-them", org=org_a, title="Free them", targets="The Minister\nThe Parliament")
+    return make_campaign(slug="free-them", org=org_a, title="Free them", targets="The Minister\nThe Parliament",
+                         count_confirmed_only=False)
 
 
 def urls(campaign_id: int, signature_id: int = 1) -> dict[str, str]:

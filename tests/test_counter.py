@@ -70,7 +70,8 @@ def test_signing_invalidates_the_cached_count(make_app):
         from petition_app.models import Organisation
 
         org = Organisation(slug="o", name="O")
-        campaign = Campaign(slug="fresh", title="T", organisation=org, status=CampaignStatus.OPEN, goal=10)
+        campaign = Campaign(slug="fresh", title="T", organisation=org, status=CampaignStatus.OPEN, goal=10,
+                            count_confirmed_only=False)
         db.session.add(campaign)
         db.session.commit()
         assert counts.cached_snapshot("fresh")["count"] == 0
@@ -89,7 +90,8 @@ def test_concurrent_signing_counts_every_signature_exactly_once(make_app):
         from petition_app.models import Organisation
 
         org = Organisation(slug="o", name="O")
-        campaign = Campaign(slug="rush", title="T", organisation=org, status=CampaignStatus.OPEN, goal=10)
+        campaign = Campaign(slug="rush", title="T", organisation=org, status=CampaignStatus.OPEN, goal=10,
+                            count_confirmed_only=False)
         db.session.add(campaign)
         db.session.commit()
         campaign_id = campaign.id
@@ -132,7 +134,7 @@ def test_concurrent_signing_counts_every_signature_exactly_once(make_app):
 
 
 def test_recount_repairs_a_drifted_count(app, make_campaign, runner):
-    campaign = make_campaign(slug="drift")
+    campaign = make_campaign(slug="drift", count_confirmed_only=False)
     sign(campaign, _person(1))
     campaign.signature_count = 42
     db.session.commit()

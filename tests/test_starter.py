@@ -182,6 +182,8 @@ def test_whole_path_from_proposal_to_a_delivery_list_of_consenting_signers_only(
     assert f"http://localhost/campaigns/{campaign.slug}" in text_part(approved_mail)
 
     # The campaign is public with its starter; supporters sign, some agreeing to share their name.
+    campaign.count_confirmed_only = False  # the organisation opted in to counting (and listing) unconfirmed signers
+    db.session.commit()
     public = visitor.get(f"/campaigns/{campaign.slug}").get_data(as_text=True)
     assert "Campaign started by" in public and "Coming Out LGBT group" in public
     assert "started by a third party" in public and 'name="consent_share"' in public
@@ -591,6 +593,8 @@ def test_delivery_csv_defuses_formulas(app, host):
     starter, dashboard = approved_starter(app)
     from petition_app.signing.service import SignatureInput, sign
 
+    starter.campaign.count_confirmed_only = False  # unconfirmed signers are listed too
+    db.session.commit()
     for i, first in enumerate(["=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "Plain"]):
         sign(starter.campaign, SignatureInput(first, "Last", f"f{i}@example.org", "DE", consent_share=True))
     rows = list(csv.reader(io.StringIO(app.test_client().get(dashboard + "/delivery.csv").get_data().decode("utf-8-sig"))))

@@ -86,7 +86,8 @@ class CampaignForm(FlaskForm):
     offline_count = IntegerField(_l("Signatures collected offline"), default=0, validators=[
         Optional(), NumberRange(min=0, max=GOAL_MAX, message=_l("Enter a whole number from 0 to 100,000,000."))],
         render_kw={"inputmode": "numeric"})
-    count_confirmed_only = BooleanField(_l("Count only confirmed signatures"))
+    # On by default: counting unconfirmed signatures tells anyone whether an address has signed.
+    count_confirmed_only = BooleanField(_l("Count only confirmed signatures (recommended)"), default=True)
     discreet_mail = BooleanField(_l("Discreet mail"))
     deadline = DateTimeLocalField(
         _l("Deadline (UTC)"), validators=[Optional()], tz=timezone.utc,

@@ -66,8 +66,9 @@ class Campaign(db.Model):
     goal: Mapped[int] = mapped_column(Integer, default=1000)
     goal_fixed: Mapped[bool] = mapped_column(Boolean, default=False)
     offline_count: Mapped[int] = mapped_column(Integer, default=0)
-    # Count only confirmed signatures (default: every signature counts, as on most platforms).
-    count_confirmed_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Count only confirmed signatures (the default). Counting unconfirmed ones lets anyone learn whether an address
+    # has signed (sign with it and watch the count); an organiser may opt in to that, explicitly.
+    count_confirmed_only: Mapped[bool] = mapped_column(Boolean, default=True)
     # Online signatures that count; kept exact by the signing transaction (see signing.service).
     signature_count: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, LargeBinary, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from petition_app.extensions import db
@@ -32,5 +32,8 @@ class Signature(db.Model):
     language: Mapped[str] = mapped_column(String(8), default="en")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # When the signer was last sent a mail; limits "you have already signed" mails to one a day.
+    # When the signer was last sent a mail.
     notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Mails sent because the address signed again, on `repeat_day` only (a date, no finer): limits mail-bombing.
+    repeat_day: Mapped[date | None] = mapped_column(Date)
+    repeat_mails: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import formataddr, parseaddr
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 
 from petition_app import counts, mailer, sealing, tokens
 from petition_app.extensions import db
@@ -17,6 +17,10 @@ from petition_app.models import Campaign, CampaignStatus, OutboxMessage, Signatu
 from petition_app.privacy import coarse_now, email_hash
 from petition_app.templating import public_url
 from petition_app.validators import normalise_phone
+
+# Limits on mails to an address that signs again (see _may_mail).
+REPEAT_MAILS_PER_DAY = 3
+REPEAT_QUIET_SECONDS = 600
 
 
 class Outcome(enum.Enum):
@@ -69,61 +73,109 @@ def _enqueue_signature_mail(kind: str, campaign: Campaign, signature: Signature,
 
 
 def sign(campaign: Campaign, data: SignatureInput) -> Outcome:
-    """Store a signature, count it and queue its confirmation mail in one transaction.
+    """Store a signature (or find the one this address made), count it and queue one mail, in one transaction.
 
-    A second signature with the same address changes nothing on the page; its owner is mailed instead.
+    A new and a repeated signature do the same work (one INSERT ... ON CONFLICT DO NOTHING, one read of the row,
+    one update of it, one mail written in a savepoint) and get the same answer: neither the page, nor the count,
+    nor the time taken may tell a visitor whether the address had signed. The address's owner gets the mail that
+    fits: the confirmation (with a fresh link) while unconfirmed, else "you have already signed".
     """
     if not campaign.is_open:
         return Outcome.CLOSED
+    address = data.email.strip()
     phone = normalise_phone(data.phone) if data.phone else None
-    personal = {"first_name": data.first_name, "last_name": data.last_name, "email": data.email.strip(),
-                "phone": phone}
+    personal = {"first_name": data.first_name, "last_name": data.last_name, "email": address, "phone": phone}
     sealed = None
     public_key = campaign.organisation.public_key
     if public_key:  # only the organisation's private key, kept offline, can open these again
         sealed = sealing.seal(public_key, personal)
         personal = {"first_name": "", "last_name": "", "email": "", "phone": None}
-    signature = Signature(
-        campaign_id=campaign.id,
+    hashed = email_hash(data.email)
+    inserted = _insert_unless_signed({
+        "campaign_id": campaign.id,
         **personal,
-        sealed=sealed,
-        email_hash=email_hash(data.email),
-        country=data.country,
-        consent_email=data.consent_email,
-        consent_sms=bool(data.consent_sms and phone),
-        consent_share=bool(data.consent_share and campaign.started_by),
-        language=data.language,
-        created_at=coarse_now(),
-    )
-    try:
-        db.session.add(signature)
-        db.session.flush()
-        if not campaign.count_confirmed_only:
-            counts.add(campaign.id, 1)
-        _enqueue_signature_mail("confirm", campaign, signature, data.email.strip(), data.first_name)
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        _notify_already_signed(campaign, data)
-        return Outcome.DUPLICATE
-    counts.forget(campaign.slug)
-    return Outcome.SIGNED
-
-
-def _notify_already_signed(campaign: Campaign, data: SignatureInput) -> None:
-    """Tell the address's owner (not the visitor) that it has signed already; at most one such mail a day."""
-    existing = db.session.execute(
-        select(Signature).where(Signature.campaign_id == campaign.id, Signature.email_hash == email_hash(data.email))
+        "sealed": sealed,
+        "email_hash": hashed,
+        "country": data.country,
+        "consent_email": data.consent_email,
+        "consent_sms": bool(data.consent_sms and phone),
+        "consent_share": bool(data.consent_share and campaign.started_by),
+        "language": data.language,
+        "created_at": coarse_now(),
+        "repeat_mails": 0,
+    })
+    counted = inserted and not campaign.count_confirmed_only
+    if counted:
+        counts.add(campaign.id, 1)
+    signature = db.session.execute(
+        select(Signature).where(Signature.campaign_id == campaign.id, Signature.email_hash == hashed)
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
-    if existing is None:
-        return
-    last = existing.notified_at
-    if last is not None and (last if last.tzinfo else last.replace(tzinfo=timezone.utc)) > (
-        datetime.now(timezone.utc) - timedelta(days=1)
-    ):
-        return
-    _enqueue_signature_mail("already_signed", campaign, existing, data.email.strip(), data.first_name)
+    if signature is not None:
+        allowed = _may_mail(campaign, signature, repeat=not inserted)
+        kind = "confirm" if signature.confirmed_at is None else "already_signed"
+        # A limited repeat writes its mail too and then undoes it, so that it costs what a mail costs.
+        savepoint = db.session.begin_nested()
+        _enqueue_signature_mail(kind, campaign, signature, address, data.first_name)
+        db.session.flush()
+        if allowed:
+            savepoint.commit()
+        else:
+            savepoint.rollback()
     db.session.commit()
+    if counted:
+        counts.forget(campaign.slug)
+    return Outcome.SIGNED if inserted else Outcome.DUPLICATE
+
+
+def _insert_unless_signed(values: dict) -> bool:
+    """Insert a signature unless its address has signed the campaign; True when inserted.
+
+    INSERT ... ON CONFLICT DO NOTHING, not a caught unique violation: the database logs every violation with
+    the key's values (campaign and email hash) and a precise time.
+    """
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        raise RuntimeError(f"unsupported database: {dialect}")
+    statement = (insert(Signature).values(**values)
+                 .on_conflict_do_nothing(index_elements=["campaign_id", "email_hash"]).returning(Signature.id))
+    return db.session.execute(statement).scalar_one_or_none() is not None
+
+
+def _repeat_key(campaign_id: int, hashed: str) -> str:
+    """A cache key that names neither the campaign nor what it is for."""
+    return "q:" + hashlib.sha256(f"{campaign_id}:{hashed}".encode()).hexdigest()[:32]
+
+
+def _may_mail(campaign: Campaign, signature: Signature, repeat: bool) -> bool:
+    """Whether this signing attempt may mail the address; every attempt runs the same reads and writes.
+
+    A new signature always gets its confirmation, and so does the first repeat of a day (the usual reason to sign
+    again is a confirmation that went to spam). After that, at most REPEAT_MAILS_PER_DAY repeat mails a day, each
+    after REPEAT_QUIET_SECONDS without an attempt with this address. The day's count sits on the signature row
+    (a date, nothing finer); the quiet period is a cache entry that expires by itself.
+    """
+    today = datetime.now(timezone.utc).date()
+    sent_today = signature.repeat_mails if signature.repeat_day == today else 0
+    cache = current_app.extensions["petition_cache"]
+    key = _repeat_key(campaign.id, signature.email_hash)
+    quiet = cache.get(key) is None
+    allowed = not repeat or sent_today == 0 or (sent_today < REPEAT_MAILS_PER_DAY and quiet)
+    day, mails = (today, sent_today + 1) if repeat and allowed else (signature.repeat_day, signature.repeat_mails)
+    same_state = (Signature.repeat_day.is_(None) if signature.repeat_day is None
+                  else Signature.repeat_day == signature.repeat_day)
+    # Compare-and-set: of two attempts at the same moment only one counts, so the limit holds under concurrency.
+    claimed = db.session.execute(
+        update(Signature).where(Signature.id == signature.id, Signature.repeat_mails == signature.repeat_mails,
+                                same_state)
+        .values(repeat_day=day, repeat_mails=mails).execution_options(synchronize_session=False)
+    ).rowcount == 1
+    cache.set(key, 1, REPEAT_QUIET_SECONDS)
+    return allowed and claimed
 
 
 def signature_for(raw_token: str, purpose: str) -> Signature | None:
@@ -201,7 +253,8 @@ def purge_unconfirmed(days: int | None = None, dry_run: bool = False) -> dict[st
 def erase_closed(months: int | None = None, dry_run: bool = False) -> dict[str, int]:
     """Erase the personal data of signatures on campaigns closed or delivered more than `months` ago.
 
-    Counts, countries, consents and confirmation stay; names, email, phone, sealed data and the email hash go.
+    Counts, countries, consents and confirmation stay; names, email, phone, sealed data, the email hash and the
+    date of repeat mails go.
     """
     months = current_app.config["CLOSED_RETENTION_MONTHS"] if months is None else months
     cutoff = datetime.now(timezone.utc) - timedelta(days=round(months * 30.44))
@@ -220,7 +273,8 @@ def erase_closed(months: int | None = None, dry_run: bool = False) -> dict[str, 
             db.session.execute(delete(Token).where(Token.signature_id.in_(ids)))
             n = db.session.execute(
                 update(Signature).where(*still_personal)
-                .values(first_name="", last_name="", email="", phone=None, sealed=None, email_hash=None)
+                .values(first_name="", last_name="", email="", phone=None, sealed=None, email_hash=None,
+                        repeat_day=None, repeat_mails=0)
                 .execution_options(synchronize_session=False)
             ).rowcount
             db.session.commit()

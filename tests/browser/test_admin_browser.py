@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from petition_app.extensions import db
-from petition_app.models import Campaign, Membership, Organisation, Role, User
+from petition_app.models import Campaign, Membership, Organisation, Role, Signature, User
 from petition_app.passwords import hash_password
-from petition_app.signing.service import SignatureInput, sign
+from petition_app.signing.service import SignatureInput, confirm, sign
 
 SLUG = "russia-oppose-lgbt-criminalization"
 PASSWORD = "correct horse battery staple"
@@ -31,6 +31,8 @@ def _owner_and_signatures(app) -> int:
         for i, (first, last, country) in enumerate([("Anna", "Ivanova", "DE"), ("Jean", "Dupont", "FR"),
                                                     ("Greta", "Berg", "DE")]):
             sign(campaign, SignatureInput(first, last, f"s{i}@example.org", country, phone="+49 151 0000000"))
+        for signature in db.session.execute(sa.select(Signature).where(Signature.campaign_id == campaign.id)).scalars():
+            confirm(signature)
         campaign_id = campaign.id
         db.session.remove()
         return campaign_id
