@@ -43,7 +43,7 @@ def test_htmx_sign_swaps_thank_you_and_updates_counters_out_of_band(client, make
     assert html.lstrip().startswith('<div id="sign-region">')
     assert "Thank you for signing!" in html
     assert 'id="counter-form"' in html
-    assert 'id="counter-top"' in html and 'hx-swap-oob="true"' in html
+    assert 'id="counter-top"' in html and 'data-hx-swap-oob="true"' in html
     assert html.count("<strong>1</strong>") == 2
     assert response.headers["HX-Trigger"] == "signed"
     assert "wa.me" in html and "t.me/share" in html and "mailto:" in html

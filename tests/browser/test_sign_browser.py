@@ -138,7 +138,7 @@ def test_invalid_input_shows_field_errors_with_javascript(page: Page, served_app
 def test_counter_polls_new_signatures(page: Page, served_app):
     page.goto(f"/campaigns/{FRESH}")
     expect(count_of(page, "counter-top")).to_have_text("0")
-    trigger = page.locator("#counter-top").get_attribute("hx-trigger")
+    trigger = page.locator("#counter-top").get_attribute("data-hx-trigger")
     polls: list[str] = []
     page.on("request", lambda request: polls.append(request.url) if request.url.endswith("/counter") else None)
     page.evaluate("window.__marker = 1")
