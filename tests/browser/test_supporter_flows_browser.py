@@ -10,7 +10,6 @@ from playwright.sync_api import ConsoleMessage, Page, expect
 
 from tests.browser.test_sign_browser import STARTER, count_of, fill_sign_form
 
-
 # An invalid form is answered 422 by design (htmx's responseHandling swaps it in; the rate limit on /start
 # counts only accepted proposals), and Chromium logs every 4xx fetch. Any other error or warning fails.
 EXPECTED = "Failed to load resource: the server responded with a status of 422"
