@@ -7,6 +7,8 @@ as a console error; axe is evaluated through the DevTools protocol, which the pa
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import ConsoleMessage, Page
 
@@ -122,3 +124,52 @@ def test_every_admin_page_has_no_console_error_fits_a_phone_and_passes_axe(phone
             page.screenshot(path=artifacts_dir / f"admin-{language}-{_slug(visit.name)}.png", full_page=True)
     assert len(visits) > 15
     assert not checker.problems, f"{len(checker.problems)} problems:\n" + "\n".join(checker.problems)
+
+
+def _luminance(css_color: str) -> float:
+    r, g, b = (int(v) / 255 for v in re.findall(r"[\d.]+", css_color)[:3])
+    return sum(w * (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4)
+               for w, c in zip((0.2126, 0.7152, 0.0722), (r, g, b), strict=True))
+
+
+def _contrast(a: str, b: str) -> float:
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def test_keyboard_focus_ring_on_the_purple_header_has_3_to_1_contrast(page: Page):
+    page.goto("/")
+    header_colour = page.evaluate("getComputedStyle(document.querySelector('.site-header')).backgroundColor")
+    rings = []
+    for _ in range(3):  # the skip link (on white), then the header's links
+        page.keyboard.press("Tab")
+        rings.append(page.evaluate("""() => { const e = document.activeElement, s = getComputedStyle(e);
+            return {inHeader: !!e.closest('.site-header'), style: s.outlineStyle, width: parseFloat(s.outlineWidth),
+                    colour: s.outlineColor, text: e.textContent.trim()}; }"""))
+    in_header = [ring for ring in rings if ring["inHeader"]]
+    assert len(in_header) == 2, rings
+    for ring in in_header:
+        assert ring["style"] != "none" and ring["width"] >= 2, ring
+        assert _contrast(ring["colour"], header_colour) >= 3, (ring, header_colour)
+
+
+def test_admin_chart_text_is_readable_on_a_phone_and_a_single_day_is_labelled_under_its_bar(page: Page,
+                                                                                             served_app):
+    site = served_app.config["TOUR_SITE"]  # its four signatures were all made today: one day, one bar
+    page.goto("/admin/login")
+    page.locator("#email").fill(SUPERUSER)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("form.admin-form button[type=submit]").click()
+    page.wait_for_url("**/admin/")
+    page.goto(f"/admin/campaigns/{site.campaign_id}")
+    chart = page.evaluate("""() => {
+        const svg = document.querySelector('svg.chart'), scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+        const texts = [...svg.querySelectorAll(':scope > text')];
+        const bars = [...svg.querySelectorAll('g.bar rect[fill="#5b2a86"]')].map(r => r.getBoundingClientRect());
+        const labels = texts.filter(t => t.getAttribute('y') == svg.viewBox.baseVal.height - 6).map(t => t.getBoundingClientRect());
+        return {sizes: texts.map(t => parseFloat(getComputedStyle(t).fontSize) * scale),
+                bars: bars.map(b => (b.left + b.right) / 2), labels: labels.map(l => (l.left + l.right) / 2)};
+    }""")
+    assert chart["sizes"] and min(chart["sizes"]) >= 14, chart["sizes"]
+    assert len(chart["bars"]) == 1 and len(chart["labels"]) == 1, chart
+    assert abs(chart["bars"][0] - chart["labels"][0]) <= 1, chart
