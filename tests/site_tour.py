@@ -181,6 +181,15 @@ def admin_pages(app, site: Site) -> list[Visit]:
     return visits
 
 
+def owner_pages(site: Site) -> list[Visit]:
+    """The pages an organisation's owner sees differently from a superuser (navigation, scoped lists)."""
+    campaign = f"/admin/campaigns/{site.campaign_id}"
+    return [Visit("owner: dashboard", "/admin/"), Visit("owner: campaign", campaign),
+            Visit("owner: signatures", f"{campaign}/signatures"), Visit("owner: edit", f"{campaign}/edit"),
+            Visit("owner: organisation", f"/admin/orgs/{site.org_slug}"),
+            Visit("owner: audit log", f"/admin/orgs/{site.org_slug}/audit")]
+
+
 _TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
                     r'|"X-CSRFToken": "([^"]+)"')
 

@@ -8,7 +8,17 @@ import subprocess
 from pathlib import Path
 
 from tests.node_tools import vnu_command
-from tests.site_tour import LANGUAGES, admin_pages, fetch, log_in, prepare_site, public_pages, public_posts
+from tests.site_tour import (
+    LANGUAGES,
+    OWNER,
+    admin_pages,
+    fetch,
+    log_in,
+    owner_pages,
+    prepare_site,
+    public_pages,
+    public_posts,
+)
 
 
 def _save(folder: Path, visit, language: str, response, saved: dict[str, str]) -> None:
@@ -38,6 +48,10 @@ def test_every_page_is_valid_html(make_app, tmp_path):
         log_in(client)
         for visit in admin_pages(app, site):
             _save(tmp_path, visit, language, fetch(client, visit, language), saved)
+    client = app.test_client()
+    log_in(client, OWNER)
+    for visit in owner_pages(site):
+        _save(tmp_path, visit, "ru", fetch(client, visit, "ru"), saved)
     assert len(saved) > 80, len(saved)
 
     result = subprocess.run([*command, "--format", "json", "--stdout", *saved], capture_output=True, text=True,
