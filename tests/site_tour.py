@@ -181,6 +181,19 @@ def admin_pages(app, site: Site) -> list[Visit]:
     return visits
 
 
+def admin_posts(site: Site) -> list[Visit]:
+    """Admin forms sent back with errors."""
+    campaign = f"/admin/campaigns/{site.campaign_id}"
+    return [
+        Visit("new campaign with errors", "/admin/campaigns/new", "POST", (("title", ""), ("slug", "Not a slug!")),
+              "/admin/campaigns/new", 422),
+        Visit("update with errors", f"{campaign}/updates", "POST", (("published_on", ""), ("body", "")),
+              f"{campaign}/updates", 422),
+        Visit("password with errors", "/admin/password", "POST", (("current", "wrong"), ("new", "short")),
+              "/admin/password", 422),
+    ]
+
+
 def owner_pages(site: Site) -> list[Visit]:
     """The pages an organisation's owner sees differently from a superuser (navigation, scoped lists)."""
     campaign = f"/admin/campaigns/{site.campaign_id}"

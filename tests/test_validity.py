@@ -12,6 +12,7 @@ from tests.site_tour import (
     LANGUAGES,
     OWNER,
     admin_pages,
+    admin_posts,
     fetch,
     log_in,
     owner_pages,
@@ -48,6 +49,10 @@ def test_every_page_is_valid_html(make_app, tmp_path):
         log_in(client)
         for visit in admin_pages(app, site):
             _save(tmp_path, visit, language, fetch(client, visit, language), saved)
+    client = app.test_client()
+    log_in(client)
+    for visit in admin_posts(site):
+        _save(tmp_path, visit, "en", fetch(client, visit, "en"), saved)
     client = app.test_client()
     log_in(client, OWNER)
     for visit in owner_pages(site):
