@@ -113,6 +113,8 @@ def test_invalid_input_shows_field_errors_with_javascript(page: Page, served_app
     expect(page.locator("#email")).to_have_attribute("aria-describedby", re.compile(r"\bemail-error\b"))
     expect(page.locator(".field:has(#last_name) .field-error")).to_have_count(0)
     expect(page.get_by_role("alert")).to_contain_text("Please correct the fields marked below.")
+    # The focus goes to the summary of errors, not back to <body>, so a screen reader reads it at once.
+    expect(page.locator("#error-summary")).to_be_focused()
 
     # What was typed is kept.
     expect(page.locator("#last_name")).to_have_value("Ivanova")
