@@ -6,7 +6,7 @@ FLASK   := $(VENV)/bin/flask --app wsgi
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: install translations run serve worker test lint bench clean
+.PHONY: install translations checkers run serve worker test lint bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -14,7 +14,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PIP) install -q -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed translations
+install: $(VENV)/.installed translations checkers
+
+## The accessibility and HTML checkers the tests use (axe-core, vnu-jar), from tests/node/package-lock.json.
+checkers: tests/node/node_modules/.package-lock.json
+
+tests/node/node_modules/.package-lock.json: tests/node/package.json tests/node/package-lock.json
+	@if command -v npm >/dev/null; then cd tests/node && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error; \
+	  else echo "npm not found: the accessibility and HTML validity tests will skip"; fi
 
 translations: $(VENV)/.installed
 	$(VENV)/bin/pybabel compile -d petition_app/translations

@@ -153,8 +153,8 @@ def test_edit_form_is_prefilled_and_wired_for_live_preview(app, editor, org_a, m
     assert 'value="2030-05-01T12:30"' in html
     assert "<em>world</em>" in html  # the preview of the saved text
     textarea = re.search(r"<textarea[^>]*name=\"body\"[^>]*>", html).group(0)
-    assert 'hx-post="/admin/preview"' in textarea and 'hx-trigger="keyup changed delay:500ms"' in textarea
-    assert 'hx-target="#body-preview"' in textarea
+    assert 'data-hx-post="/admin/preview"' in textarea and 'data-hx-trigger="keyup changed delay:500ms"' in textarea
+    assert 'data-hx-target="#body-preview"' in textarea
     assert 'class="preview" id="body-preview"' in html
     assert 'class="preview" id="petition_text-preview"' in html and 'id="petition_closing-preview"' in html
 

@@ -139,7 +139,7 @@ def test_overview_shows_counts_countries_chart_and_mail(client, campaign, org_a)
 
     # Since the first signature, three days ago: four bars, 1, 0, 0, 2.
     svg = html[html.index("<svg"):html.index("</svg>")]
-    assert 'viewBox="0 0 360 180"' in svg and 'width="100%"' in svg and "style=" not in svg
+    assert 'viewBox="0 0 320 170"' in svg and 'width="100%"' in svg and "style=" not in svg
     titles = re.findall(r"<title>([^<]+)</title>", svg)
     assert len(titles) == 4 == svg.count('<g class="bar">')
     assert [t.split(": ")[1] for t in titles] == ["1 signature", "0 signatures", "0 signatures", "2 signatures"]

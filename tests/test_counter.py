@@ -26,8 +26,8 @@ def test_counter_fragment_has_cache_headers_and_answers_304_to_its_etag(client, 
 def test_counter_fragment_polls_while_open_and_updates_the_form_counter_out_of_band(client, make_campaign):
     make_campaign(slug="poll")
     html = client.get("/campaigns/poll/counter").get_data(as_text=True)
-    assert 'id="counter-top"' in html and 'hx-trigger="every 10s"' in html
-    assert 'id="counter-form" hx-swap-oob="true"' in html
+    assert 'id="counter-top"' in html and 'data-hx-trigger="every 10s"' in html
+    assert 'id="counter-form" data-hx-swap-oob="true"' in html
 
 
 def test_counter_stops_polling_when_campaign_closes(client, make_campaign):

@@ -49,11 +49,11 @@ class MarkdownField(TextAreaField):
     """A Markdown textarea that asks the server for a sanitized preview while typing (htmx)."""
 
     def __call__(self, **kwargs):
-        kwargs.setdefault("hx-post", url_for("admin.preview"))
-        kwargs.setdefault("hx-trigger", "keyup changed delay:500ms")
-        kwargs.setdefault("hx-target", f"#{self.id}-preview")
-        kwargs.setdefault("hx-swap", "innerHTML")
-        kwargs.setdefault("hx-params", self.name)  # only this text, not the whole form, on every keystroke
+        kwargs.setdefault("data-hx-post", url_for("admin.preview"))
+        kwargs.setdefault("data-hx-trigger", "keyup changed delay:500ms")
+        kwargs.setdefault("data-hx-target", f"#{self.id}-preview")
+        kwargs.setdefault("data-hx-swap", "innerHTML")
+        kwargs.setdefault("data-hx-params", self.name)  # only this text, not the whole form, on every keystroke
         if "rows" not in (self.render_kw or {}):
             kwargs.setdefault("rows", 10)
         return super().__call__(**kwargs)

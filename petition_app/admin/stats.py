@@ -167,12 +167,12 @@ def _axis_top(peak: int) -> int:
         scale *= 10
 
 
-def chart(days: list[tuple[date, int]], width: int = 360, height: int = 180) -> Chart | None:
-    """Lay out a bar per day; sized so its 12-unit text stays readable on a 390-pixel-wide phone."""
+def chart(days: list[tuple[date, int]], width: int = 320, height: int = 170) -> Chart | None:
+    """Lay out a bar per day; sized so its 14-unit text is about 15 px on a 390-pixel-wide phone."""
     if not days:
         return None
     locale = get_locale()
-    left, right, top, bottom = 38, width - 6, 10, height - 24
+    left, right, top, bottom = 46, width - 6, 10, height - 24  # room for "1,2 тыс."
     top_value = _axis_top(max(count for _day, count in days))
     slot = (right - left) / len(days)
     bar_width = min(slot * 0.75, 24)
@@ -193,7 +193,9 @@ def chart(days: list[tuple[date, int]], width: int = 360, height: int = 180) -> 
     label_at = sorted({0, len(days) - 1} | ({(len(days) - 1) // 2} if len(days) >= 5 else set()))
     labels = []
     for i in label_at:
-        if i == 0:
+        if len(days) == 1:  # one bar, centred in the plot: its label goes under it
+            x, anchor = bars[i].slot_x + bars[i].slot_width / 2, "middle"
+        elif i == 0:
             x, anchor = bars[i].slot_x, "start"
         elif i == len(days) - 1:
             x, anchor = bars[i].slot_x + bars[i].slot_width, "end"

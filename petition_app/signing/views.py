@@ -8,7 +8,7 @@ from flask_htmx import make_response as htmx_response
 from jinja2_fragments.flask import render_block
 
 from petition_app import tokens
-from petition_app.campaigns.queries import public_campaign_or_404
+from petition_app.campaigns.queries import more_actions, public_campaign_or_404
 from petition_app.campaigns.views import campaign_context
 from petition_app.extensions import csrf, db, htmx, limiter
 from petition_app.models import Campaign
@@ -72,11 +72,11 @@ def _render_form(campaign, form, status: int):
 # A GET only shows a page with a button: mail scanners open links, and must not confirm or withdraw anything.
 
 
-def _link_page(template: str, signature, token: str, done: bool = False, status: int = 200):
+def _link_page(template: str, signature, token: str, done: bool = False, status: int = 200, **extra):
     campaign = db.session.get(Campaign, signature.campaign_id) if signature is not None else None
     if signature is None and not done:
         return render_template("signing/link_invalid.html"), 404
-    return render_template(template, signature=signature, campaign=campaign, token=token, done=done), status
+    return render_template(template, signature=signature, campaign=campaign, token=token, done=done, **extra), status
 
 
 @bp.route("/s/confirm/<token>", methods=["GET", "POST"])
@@ -87,8 +87,10 @@ def confirm(token: str):
         return render_template("signing/link_invalid.html"), 404
     if request.method == "POST":
         service_confirm(signature)
-        return _link_page("signing/confirm.html", signature, token, done=True)
-    return _link_page("signing/confirm.html", signature, token, done=signature.confirmed_at is not None)
+    done = request.method == "POST" or signature.confirmed_at is not None
+    # A confirmed signer's next step: sharing, and the organisation's other campaigns.
+    actions = more_actions(db.session.get(Campaign, signature.campaign_id)) if done else []
+    return _link_page("signing/confirm.html", signature, token, done=done, actions=actions)
 
 
 @bp.route("/s/withdraw/<token>", methods=["GET", "POST"])
