@@ -9,14 +9,26 @@ fails, naming it). The validity and accessibility checks (vnu, axe, page width, 
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
 from petition_app import audit, tokens
+from petition_app.admin import accounts
 from petition_app.demo.loader import load_demo
 from petition_app.extensions import db
-from petition_app.models import Campaign, CampaignStatus, Membership, Role, Signature, User
+from petition_app.models import (
+    AccountToken,
+    Campaign,
+    CampaignStatus,
+    Invitation,
+    Membership,
+    Role,
+    Signature,
+    User,
+)
 from petition_app.passwords import hash_password
 from petition_app.signing.service import SignatureInput, sign
 from petition_app.signing.service import confirm as confirm_signature
@@ -108,6 +120,17 @@ def prepare_site(app) -> Site:
         closed.status = CampaignStatus.CLOSED
         audit.record("campaign edited", target=campaign.title, organisation_id=org.id,
                      detail="fields: lead, body, petition_text, petition_closing, demands, goal")
+        # Live account links: an invitation to the organisation and a password reset for one of its members.
+        invitation_token, reset_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        now = datetime.now(timezone.utc)
+        db.session.add(Invitation(organisation_id=org.id, email="invitee@tour.example.org", role=Role.EDITOR,
+                                  token_hash=accounts._hash(invitation_token), expires_at=now + timedelta(days=1)))
+        resetting = User(email="resetting@tour.example.org", password_hash=hash_password("tour-password-1"))
+        db.session.add(resetting)
+        db.session.flush()
+        db.session.add(AccountToken(user_id=resetting.id, purpose=accounts.RESET,
+                                    token_hash=accounts._hash(reset_token), expires_at=now + timedelta(hours=1)))
+        links["invitation_token"], links["reset_token"] = invitation_token, reset_token
         db.session.commit()
         site = Site(campaign_id=campaign.id, org_slug=org.slug, signature_id=confirmed.id, update_id=update.id,
                     pending_starter_id=pending.id, approved_starter_id=approved.id, links=links)
@@ -160,7 +183,8 @@ def public_posts(site: Site) -> list[Visit]:
 
 def _rule_values(rule, site: Site) -> dict:
     values = {"campaign_id": site.campaign_id, "signature_id": site.signature_id, "update_id": site.update_id,
-              "starter_id": site.pending_starter_id, "org_slug": site.org_slug, "name": "privacy", "language": "ru"}
+              "starter_id": site.pending_starter_id, "org_slug": site.org_slug, "name": "privacy", "language": "ru",
+              "token": site.links["reset_token" if rule.endpoint == "admin.reset_password" else "invitation_token"]}
     missing = set(rule.arguments) - set(values)
     assert not missing, f"the tour does not know how to fill {sorted(missing)} in {rule.rule}: add it to site_tour"
     return {name: values[name] for name in rule.arguments}
@@ -172,8 +196,8 @@ def admin_pages(app, site: Site) -> list[Visit]:
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if not rule.rule.startswith("/admin") or "GET" not in rule.methods or rule.endpoint in NOT_HTML:
             continue
-        if rule.endpoint in ("admin.login",):
-            continue  # the public tour has it, logged out
+        if rule.endpoint in ("admin.login", "admin.login_code"):
+            continue  # the public tour has the login, logged out; the code step exists only halfway through a login
         path = rule.build(_rule_values(rule, site))[1]
         visits.append(Visit(rule.endpoint, path))
     visits.append(Visit("approved proposal", f"/admin/moderation/{site.approved_starter_id}"))
