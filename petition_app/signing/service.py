@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from petition_app import counts, mailer, sealing, tokens
+from petition_app.db_setup import checkpoint_wal
 from petition_app.extensions import db
 from petition_app.models import Campaign, CampaignStatus, OutboxMessage, Signature, Token
 from petition_app.privacy import coarse_now, email_hash
@@ -130,6 +131,7 @@ def withdraw(signature: Signature) -> None:
     if deleted == 1 and counted:
         counts.add(campaign.id, -1)
     db.session.commit()
+    checkpoint_wal()
     if signature in db.session:
         db.session.expunge(signature)
     counts.forget(campaign.slug)
@@ -169,6 +171,7 @@ def purge_unconfirmed(days: int | None = None, dry_run: bool = False) -> dict[st
     if not dry_run:
         tokens.delete_expired()
         db.session.commit()
+        checkpoint_wal()
     return purged
 
 
@@ -200,4 +203,6 @@ def erase_closed(months: int | None = None, dry_run: bool = False) -> dict[str, 
             db.session.commit()
         if n:
             erased[campaign.slug] = n
+    if not dry_run:
+        checkpoint_wal()
     return erased
