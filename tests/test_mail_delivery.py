@@ -350,3 +350,39 @@ def test_a_signature_gone_before_its_mail_is_sent_gets_no_mail(make_app, server)
         assert sent.status == OutboxStatus.SENT
         assert db.session.execute(sa.select(sa.func.count()).select_from(Token)).scalar_one() == 3  # the remaining signer's links only
     assert [e.rcpt_tos for e in smtp.box.envelopes] == [["stays@example.org"]]
+
+
+# -- upgrading keeps queued mail, encrypted ---------------------------------------------------------------------
+
+def test_upgrade_encrypts_mail_that_was_queued_in_plaintext(app_config, tmp_path, server):
+    from flask_migrate import upgrade
+
+    from petition_app import create_app
+
+    smtp = server()
+    path = tmp_path / "upgraded.sqlite3"
+    app = create_app({**app_config, "DATABASE_URL": f"sqlite:///{path}", "MAIL_SERVER": "127.0.0.1",
+                      "MAIL_PORT": smtp.port})
+    with app.app_context():
+        upgrade(revision="52cf1abd8f4b")  # the schema before the outbox was encrypted
+        db.session.execute(sa.text(
+            "INSERT INTO outbox (kind, status, message_id, language, sender, to_address, subject, text_body, html_body,"
+            " headers, attempts, next_attempt_at, last_error, created_at) VALUES ('confirm', 'queued', '<m1@localhost>',"
+            " 'en', 'Petitions <no-reply@localhost>', 'queued.before@example.org', 'Old subject', 'Old body', '',"
+            " '{\"List-Unsubscribe\": \"<http://localhost/s/unsubscribe/x>\"}', 0, '2026-01-01 00:00:00', '',"
+            " '2026-01-01 00:00:00')"))
+        db.session.commit()
+        db.session.remove()
+        upgrade()
+        columns = {c["name"] for c in sa.inspect(db.engine).get_columns("outbox")}
+        assert {"to_address", "subject", "text_body", "html_body", "headers"}.isdisjoint(columns)
+        [row] = _raw("SELECT payload FROM outbox")
+        assert b"queued.before" not in bytes(row["payload"])
+        assert mailer.send_due() == 1
+        db.session.remove()
+        db.engine.dispose()
+    [envelope] = smtp.box.envelopes
+    assert envelope.rcpt_tos == ["queued.before@example.org"]
+    assert envelope.content.startswith(b"Subject: Old subject\r\n")
+    assert b"\r\nList-Unsubscribe: <http://localhost/s/unsubscribe/x>\r\n" in envelope.content
+    assert b"\r\nMessage-ID: <m1@localhost>\r\n" in envelope.content
