@@ -76,6 +76,21 @@ def test_the_sign_form_accepts_an_international_address(make_app, server):
     assert "To: анна@example.org\r\n".encode() in envelope.content  # SMTPUTF8: the header in UTF-8, not encoded
 
 
+def test_the_start_form_accepts_an_international_address_and_its_mail_arrives(make_app, server):
+    from tests.conftest import make_org
+    from tests.test_starter import propose
+
+    smtp = server(smtputf8=True)
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
+    with app.app_context():
+        make_org("host", "Host Organisation")
+        assert propose(app.test_client(), email="мила@пример.рф").status_code == 303
+        mailer.send_due()
+    [envelope] = smtp.box.envelopes
+    assert envelope.rcpt_tos == ["мила@xn--e1afmkfd.xn--p1ai"]  # the domain in ASCII, the local part in UTF-8
+    assert b"/start/confirm/" in envelope.content
+
+
 @pytest.mark.parametrize("smtputf8", [True, False], ids=["server-offers-SMTPUTF8", "server-without-SMTPUTF8"])
 def test_an_international_address_in_the_middle_of_a_batch_never_stops_the_queue(make_app, server, smtputf8):
     smtp = server(smtputf8=smtputf8)
