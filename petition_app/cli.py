@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import time
 
@@ -47,6 +48,9 @@ def worker_command(once: bool) -> None:
     from petition_app.extensions import db
 
     worker = mailer.worker_id()
+    if not logging.getLogger().handlers:  # logging not configured: the worker's lines go to stderr
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    mailer.log.setLevel(logging.INFO)  # each pass's summary, each failure and retry (never to whom)
     if once:
         handled = mailer.send_due(worker)
         click.echo(f"{handled} messages handled.")

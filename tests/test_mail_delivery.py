@@ -401,3 +401,18 @@ def test_upgrade_encrypts_mail_that_was_queued_in_plaintext(app_config, tmp_path
     assert envelope.content.startswith(b"Subject: Old subject\r\n")
     assert b"\r\nList-Unsubscribe: <http://localhost/s/unsubscribe/x>\r\n" in envelope.content
     assert b"\r\nMessage-ID: <m1@localhost>\r\n" in envelope.content
+
+
+def test_the_worker_command_prints_its_pass_summary(make_app, server, tmp_path):
+    smtp = server()
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
+    with app.app_context():
+        sign(_campaign(), SignatureInput("Anna", "Ivanova", "anna@example.org", "DE"))
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": app.config["SECRET_KEY"],
+           "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp.port)}
+    worker = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--once"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert worker.returncode == 0, worker.stderr
+    assert "INFO petition_app.mailer: mail pass: 1 sent, 0 to retry, 0 failed, 0 dropped" in worker.stderr
+    assert "anna" not in (worker.stdout + worker.stderr).lower()
+    assert len(smtp.box.envelopes) == 1
