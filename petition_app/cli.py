@@ -97,8 +97,13 @@ def _purge(dry_run: bool) -> tuple[dict[str, int], dict[str, int], int, int]:
     if mail_files:
         verb = "would delete" if dry_run else "deleted"
         click.echo(f"{verb} {mail_files} mail files older than {days} days from {current_app.config['MAIL_DIR']}")
-    return (purge_unconfirmed(dry_run=dry_run), erase_closed(dry_run=dry_run),
+    done = (purge_unconfirmed(dry_run=dry_run), erase_closed(dry_run=dry_run),
             purge_unconfirmed_proposals(dry_run=dry_run), forget_finished_starters(dry_run=dry_run))
+    if not dry_run:
+        from petition_app.db_setup import checkpoint_wal
+
+        checkpoint_wal()  # the starters' erased data too leaves no copy in SQLite's -wal file
+    return done
 
 
 @click.command("purge")

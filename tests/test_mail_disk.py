@@ -8,6 +8,7 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,21 @@ def test_postgresql_files_hold_no_sealed_signer_in_plaintext(app_config):
     finally:
         smtp.stop()
         cluster.stop()
+
+
+def test_sqlite_files_keep_no_copy_of_signers_deleted_by_the_purge(make_app, tmp_path):
+    path = tmp_path / "purge.sqlite3"
+    files = [path, Path(f"{path}-wal"), Path(f"{path}-shm")]
+    app = make_app(DATABASE_URL=f"sqlite:///{path}", MAIL_SERVER="", MAIL_DIR=str(tmp_path / "mail"))
+    with app.app_context():
+        _setup()
+        _sign(app, "plain-c", PLAIN)
+        assert mailer.send_due() == 1
+        old = datetime.now(timezone.utc) - timedelta(days=31)
+        db.session.execute(sa.update(Signature).values(created_at=old))
+        db.session.commit()
+        assert _found(files, PLAIN), "the scan must see the signer before the purge"
+        result = app.test_cli_runner().invoke(args=["purge"])
+        assert "plain-c: deleted 1 unconfirmed signatures" in result.output
+        db.session.remove()
+        assert _found(files, PLAIN) == []
