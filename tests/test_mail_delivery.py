@@ -85,6 +85,8 @@ def test_the_start_form_accepts_an_international_address_and_its_mail_arrives(ma
     with app.app_context():
         make_org("host", "Host Organisation")
         assert propose(app.test_client(), email="мила@пример.рф").status_code == 303
+        [row] = _raw("SELECT payload FROM outbox")  # a starter's mail too is stored encrypted
+        assert "мила".encode() not in bytes(row["payload"]) and b"/start/confirm/" not in bytes(row["payload"])
         mailer.send_due()
     [envelope] = smtp.box.envelopes
     assert envelope.rcpt_tos == ["мила@xn--e1afmkfd.xn--p1ai"]  # the domain in ASCII, the local part in UTF-8
