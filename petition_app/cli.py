@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import time
 
@@ -50,6 +51,9 @@ def worker_command(once: bool) -> None:
     from petition_app.extensions import db
 
     worker = mailer.worker_id()
+    if not logging.getLogger().handlers:  # logging not configured: the worker's lines go to stderr
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    mailer.log.setLevel(logging.INFO)  # each pass's summary, each failure and retry (never to whom)
     if once:
         handled = mailer.send_due(worker)
         click.echo(f"{handled} messages handled.")
@@ -96,8 +100,13 @@ def _purge(dry_run: bool) -> tuple[dict[str, int], dict[str, int], int, int]:
     if mail_files:
         verb = "would delete" if dry_run else "deleted"
         click.echo(f"{verb} {mail_files} mail files older than {days} days from {current_app.config['MAIL_DIR']}")
-    return (purge_unconfirmed(dry_run=dry_run), erase_closed(dry_run=dry_run),
+    done = (purge_unconfirmed(dry_run=dry_run), erase_closed(dry_run=dry_run),
             purge_unconfirmed_proposals(dry_run=dry_run), forget_finished_starters(dry_run=dry_run))
+    if not dry_run:
+        from petition_app.db_setup import checkpoint_wal
+
+        checkpoint_wal()  # the starters' erased data too leaves no copy in SQLite's -wal file
+    return done
 
 
 @click.command("purge")

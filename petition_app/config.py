@@ -144,6 +144,8 @@ class Config:
         self.MAIL_TIMEOUT = _int(env.get("MAIL_TIMEOUT"), 30)
         self.MAIL_SUPPRESS_SEND = False
         self.MAIL_DIR = env.get("MAIL_DIR") or str(Path(instance_path) / "mail")
+        # The outbox's personal data is encrypted with a key derived from this (from SECRET_KEY when unset).
+        self.OUTBOX_KEY = env.get("OUTBOX_KEY") or None
         self.MAIL_MAX_ATTEMPTS = _int(env.get("MAIL_MAX_ATTEMPTS"), 8)
         self.MAIL_RETRY_BASE_SECONDS = _int(env.get("MAIL_RETRY_BASE_SECONDS"), 60)
         self.MAIL_RETRY_MAX_SECONDS = _int(env.get("MAIL_RETRY_MAX_SECONDS"), 6 * 3600)

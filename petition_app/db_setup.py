@@ -45,3 +45,14 @@ def init_app(app: Flask) -> None:
         if engine.dialect.name == "sqlite" and not getattr(engine, "_petition_pragmas", False):
             event.listen(engine, "connect", _sqlite_pragmas)
             engine._petition_pragmas = True  # type: ignore[attr-defined]
+
+
+def checkpoint_wal() -> None:
+    """After an erasure, copy SQLite's WAL into the database (secure_delete zeroes the rows there) and truncate it,
+    so erased personal data has no copy left in the -wal file. Best effort: readers still open keep old pages."""
+    from petition_app.extensions import db
+
+    if db.engine.dialect.name != "sqlite":
+        return
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 
 from petition_app.extensions import db
 from petition_app.models.token import Token
+from petition_app.privacy import coarse_now
 
 CONFIRM, WITHDRAW, UNSUBSCRIBE = "confirm", "withdraw", "unsubscribe"
 
@@ -19,10 +20,15 @@ def _hash(raw: str) -> str:
 
 
 def issue(purpose: str, days: int, **owner) -> str:
-    """Create a token for one purpose; returns the raw value to put in a link (the caller commits)."""
+    """Create a token for one purpose; returns the raw value to put in a link (the caller commits).
+
+    A signer's token carries times as coarse as the signature's (SIGNATURE_TIME_PRECISION): its times never tell
+    when someone signed more precisely than the signature itself does.
+    """
     raw = secrets.token_urlsafe(32)
-    db.session.add(Token(token_hash=_hash(raw), purpose=purpose,
-                         expires_at=datetime.now(timezone.utc) + timedelta(days=days), **owner))
+    now = coarse_now() if owner.get("signature_id") is not None else datetime.now(timezone.utc)
+    db.session.add(Token(token_hash=_hash(raw), purpose=purpose, created_at=now,
+                         expires_at=now + timedelta(days=days), **owner))
     return raw
 
 

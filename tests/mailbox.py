@@ -33,13 +33,14 @@ class Mailbox:
 
 
 class SMTPServer:
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, smtputf8: bool = False, box: Mailbox | None = None) -> None:
         self.port = port or free_port()
-        self.box = Mailbox()
+        self.box = box or Mailbox()
+        self.smtputf8 = smtputf8  # offer SMTPUTF8 (international addresses), as Postfix and Exim do
         self.controller: Controller | None = None
 
     def start(self) -> SMTPServer:
-        self.controller = Controller(self.box, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(self.box, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=self.smtputf8)
         self.controller.start()
         return self
 

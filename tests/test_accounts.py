@@ -155,7 +155,7 @@ def test_an_owner_can_cancel_a_pending_invitation(app):
     owner = log_in(app, "owner@example.org")
     post(owner, "/admin/orgs/org-a", {"email": "new@example.org", "role": "viewer"})
     invitation = db.session.execute(sa.select(Invitation)).scalar_one()
-    link = db.session.execute(sa.select(OutboxMessage)).scalar_one().text_body
+    link = mailer.open_payload(db.session.execute(sa.select(OutboxMessage)).scalar_one())["text"]
     response = post(owner, f"/admin/orgs/org-a/invitations/{invitation.id}/cancel", form_page="/admin/orgs/org-a")
     assert response.status_code == 303
     assert app.test_client().get(admin_link(link, "invitations")).status_code == 404
@@ -372,10 +372,11 @@ def test_forgot_password_answers_the_same_whether_or_not_the_address_has_an_acco
     assert pages[0] == pages[1] and b"Check your mail" in pages[0]
     # the same work: one token row and one queued mail each
     assert db.session.execute(sa.select(sa.func.count()).select_from(AccountToken)).scalar_one() == 2
-    kinds = db.session.execute(sa.select(OutboxMessage.kind, OutboxMessage.to_address)
-                               .order_by(OutboxMessage.id)).all()
-    assert kinds == [("password_reset", "admin@example.org"), ("password_reset", "nobody@example.org")]
-    bodies = db.session.execute(sa.select(OutboxMessage.text_body).order_by(OutboxMessage.id)).scalars().all()
+    queued = db.session.execute(sa.select(OutboxMessage).order_by(OutboxMessage.id)).scalars().all()
+    payloads = [mailer.open_payload(m) for m in queued]
+    assert [(m.kind, p["to"]) for m, p in zip(queued, payloads)] == [
+        ("password_reset", "admin@example.org"), ("password_reset", "nobody@example.org")]
+    bodies = [p["text"] for p in payloads]
     assert "/admin/reset/" in bodies[0] and "/admin/reset/" not in bodies[1]
     assert "there is no such account" in bodies[1]
 
@@ -388,10 +389,8 @@ def test_a_reset_link_sets_the_password_once_and_ends_every_session(mail_app, sm
     _forgot(phone, "ADMIN@example.org")
     mails = deliver(app, smtp)
     assert [m["To"] for m in mails] == ["admin@example.org"]
-    raw_mail = smtp.box.envelopes[0].content
     path = admin_link(text_part(mails[0]), "reset")
     token = path.rsplit("/", 1)[1]
-    assert token.encode() in raw_mail
     stored = {t.token_hash for t in db.session.execute(sa.select(AccountToken)).scalars()}
     assert hashlib.sha256(token.encode()).hexdigest() in stored and token not in stored
     assert phone.get(path).status_code == 200
@@ -409,7 +408,7 @@ def test_a_reset_link_expires(app):
     make_user("admin@example.org")
     client = app.test_client()
     _forgot(client, "admin@example.org")
-    path = admin_link(db.session.execute(sa.select(OutboxMessage)).scalar_one().text_body, "reset")
+    path = admin_link(mailer.open_payload(db.session.execute(sa.select(OutboxMessage)).scalar_one())["text"], "reset")
     token = db.session.execute(sa.select(AccountToken)).scalar_one()
     token.expires_at = datetime.now(timezone.utc) - timedelta(seconds=1)
     db.session.commit()

@@ -123,7 +123,7 @@ def test_healthz_is_small_json_and_names_a_stalled_outbox(migrated_app):
                                    "outbox": {"due": 0, "oldest_due_seconds": 0}}
     assert "Set-Cookie" not in response.headers and response.headers["Cache-Control"] == "no-store"
     with migrated_app.app_context():
-        db.session.add(OutboxMessage(kind="confirm", message_id=f"<{uuid.uuid4()}@x>", to_address="a@example.org",
+        db.session.add(OutboxMessage(kind="confirm", message_id=f"<{uuid.uuid4()}@x>",
                                      next_attempt_at=datetime.now(timezone.utc) - timedelta(hours=1)))
         db.session.commit()
     for _ in range(50):  # polled often, never rate-limited

@@ -8,6 +8,7 @@ import sys
 
 import sqlalchemy as sa
 
+from petition_app import mailer
 from petition_app.extensions import db
 from petition_app.models import AuditEntry, Membership, Role, User
 from petition_app.passwords import verify_password
@@ -42,7 +43,8 @@ def test_invite_mails_a_link_instead_of_setting_a_password(app, runner):
     invitation = db.session.execute(sa.select(Invitation)).scalar_one()
     assert (invitation.organisation_id, invitation.role, invitation.email) == (org.id, Role.OWNER, "new@example.org")
     mail = db.session.execute(sa.select(OutboxMessage)).scalar_one()
-    assert mail.to_address == "new@example.org" and "http://localhost/admin/invitations/" in mail.text_body
+    payload = mailer.open_payload(mail)
+    assert payload["to"] == "new@example.org" and "http://localhost/admin/invitations/" in payload["text"]
     assert runner.invoke(args=["users", "invite", "x@example.org", "--org", "nope"]).exit_code != 0
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import DateTime, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from petition_app.extensions import db
@@ -18,7 +18,11 @@ class OutboxStatus(enum.StrEnum):
 
 
 class OutboxMessage(db.Model):
-    """A mail written in the same transaction as what caused it; the worker sends it and then wipes its personal data."""
+    """A mail queued in the same transaction as what caused it; the worker renders, sends and then wipes it.
+
+    Personal data (address, first name, rendered bodies with their link tokens) is held only in `payload`, encrypted
+    with a key that is not in the database (see mailer). Times of mail to a signer are as coarse as the signature's.
+    """
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
@@ -30,20 +34,20 @@ class OutboxMessage(db.Model):
              values_callable=lambda e: [m.value for m in e]),
         default=OutboxStatus.QUEUED,
     )
+    # Fixed when queued and reused by every attempt: a mail delivered twice (at least once) shows once.
     message_id: Mapped[str] = mapped_column(String(200), unique=True)
     language: Mapped[str] = mapped_column(String(8), default="en")
     sender: Mapped[str] = mapped_column(String(320), default="")
-    # Personal data, needed only until the mail is sent:
-    to_address: Mapped[str | None] = mapped_column(String(320))
-    subject: Mapped[str] = mapped_column(String(400), default="")
-    text_body: Mapped[str] = mapped_column(Text, default="")
-    html_body: Mapped[str] = mapped_column(Text, default="")
-    headers: Mapped[str] = mapped_column(Text, default="{}")  # JSON; carries token links until sent
+    discreet: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Encrypted JSON; NULL once sent, cancelled or forgotten.
+    payload: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)
+    # Set NULL once the mail is sent: a delivered mail keeps no link to its signer.
     signature_id: Mapped[int | None] = mapped_column(ForeignKey("signatures.id", ondelete="SET NULL"), index=True)
 
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -52,7 +56,4 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     def wipe_personal_data(self) -> None:
-        self.to_address = None
-        self.text_body = ""
-        self.html_body = ""
-        self.headers = "{}"
+        self.payload = None

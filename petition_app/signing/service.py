@@ -6,16 +6,15 @@ import enum
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from email.utils import formataddr, parseaddr
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
 
 from petition_app import counts, mailer, sealing, tokens
+from petition_app.db_setup import checkpoint_wal
 from petition_app.extensions import db
 from petition_app.models import Campaign, CampaignStatus, OutboxMessage, Signature, Token
 from petition_app.privacy import coarse_now, email_hash
-from petition_app.templating import public_url
 from petition_app.validators import normalise_phone
 
 # Limits on mails to an address that signs again (see _may_mail).
@@ -42,34 +41,10 @@ class SignatureInput:
     language: str = "en"
 
 
-def _links(signature: Signature, include_confirm: bool) -> dict[str, str]:
-    cfg = current_app.config
-    links = {
-        "withdraw_url": public_url("signing.withdraw", token=tokens.issue(
-            tokens.WITHDRAW, cfg["LINK_TOKEN_DAYS"], signature_id=signature.id)),
-        "unsubscribe_url": public_url("signing.unsubscribe", token=tokens.issue(
-            tokens.UNSUBSCRIBE, cfg["LINK_TOKEN_DAYS"], signature_id=signature.id)),
-    }
-    if include_confirm:
-        links["confirm_url"] = public_url("signing.confirm", token=tokens.issue(
-            tokens.CONFIRM, cfg["CONFIRM_TOKEN_DAYS"], signature_id=signature.id))
-    return links
-
-
-def _discreet_sender() -> str:
-    _, address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
-    return formataddr((current_app.config["DISCREET_SENDER_NAME"], address))
-
-
 def _enqueue_signature_mail(kind: str, campaign: Campaign, signature: Signature, address: str, first_name: str) -> None:
-    links = _links(signature, include_confirm=signature.confirmed_at is None)
-    mailer.enqueue(
-        kind, address, signature.language, kind, list_unsubscribe=links["unsubscribe_url"],
-        sender=_discreet_sender() if campaign.discreet_mail else None, discreet=campaign.discreet_mail,
-        campaign_id=campaign.id, signature_id=signature.id, campaign=campaign, first_name=first_name,
-        campaign_url=public_url("campaigns.show", slug=campaign.slug), **links,
-    )
-    signature.notified_at = datetime.now(timezone.utc)
+    """Queue a signer's mail; the worker renders it and issues its links (see mailer.enqueue_signature_mail)."""
+    mailer.enqueue_signature_mail(kind, campaign, signature, address, first_name)
+    signature.notified_at = coarse_now()
 
 
 def sign(campaign: Campaign, data: SignatureInput) -> Outcome:
@@ -208,6 +183,7 @@ def withdraw(signature: Signature) -> None:
     if deleted == 1 and counted:
         counts.add(campaign.id, -1)
     db.session.commit()
+    checkpoint_wal()
     if signature in db.session:
         db.session.expunge(signature)
     counts.forget(campaign.slug)
@@ -247,6 +223,7 @@ def purge_unconfirmed(days: int | None = None, dry_run: bool = False) -> dict[st
     if not dry_run:
         tokens.delete_expired()
         db.session.commit()
+        checkpoint_wal()
     return purged
 
 
@@ -280,4 +257,6 @@ def erase_closed(months: int | None = None, dry_run: bool = False) -> dict[str, 
             db.session.commit()
         if n:
             erased[campaign.slug] = n
+    if not dry_run:
+        checkpoint_wal()
     return erased

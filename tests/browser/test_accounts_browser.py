@@ -11,6 +11,7 @@ import pyotp
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
+from petition_app import mailer
 from petition_app.admin import accounts
 from petition_app.extensions import db
 from petition_app.models import Organisation, OutboxMessage, Role
@@ -23,7 +24,7 @@ def _invite(app) -> str:
         org = db.session.execute(sa.select(Organisation).where(Organisation.slug == "sphere-foundation")).scalar_one()
         accounts.invite(org, "new@sphere.example.org", Role.EDITOR)
         db.session.commit()
-        body = db.session.execute(sa.select(OutboxMessage)).scalar_one().text_body
+        body = mailer.open_payload(db.session.execute(sa.select(OutboxMessage)).scalar_one())["text"]
         db.session.remove()
     return re.search(r"https?://\S+(/admin/invitations/\S+)", body).group(1)
 
