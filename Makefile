@@ -6,7 +6,7 @@ FLASK   := $(VENV)/bin/flask --app wsgi
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: install translations run serve worker test lint bench clean
+.PHONY: install translations run serve worker test lint bench clean mutate
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,13 @@ lint: install
 bench: install
 	$(VENV)/bin/python bench/counter.py
 	$(VENV)/bin/python bench/export.py
+
+## Mutation testing of the core rules (not in CI; slow). MUTATE=petition_app.privacy* limits it to one module.
+MUTATE ?=
+mutate: install
+	$(VENV)/bin/pip install -q mutmut==3.8.1
+	nice $(VENV)/bin/mutmut run --max-children $(or $(MUTATE_JOBS),1) $(MUTATE)
+	$(VENV)/bin/mutmut results
 
 ## Update the message catalogue after changing user-facing strings.
 messages: $(VENV)/.installed

@@ -58,7 +58,7 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     mail.init_app(app)
     login_manager.init_app(app)
-    app.extensions["petition_cache"] = make_cache(app.config.get("REDIS_URL"))
+    app.extensions["petition_cache"] = make_cache(app.config.get("REDIS_URL"), app.config["REDIS_KEY_PREFIX"])
     import petition_app.models  # noqa: F401  (register the tables)
 
 

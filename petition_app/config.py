@@ -45,10 +45,14 @@ class Config:
         self.PUBLIC_URL = (env.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/")
         self.SITE_NAME = env.get("SITE_NAME") or "Petitions"
         self.REDIS_URL = env.get("REDIS_URL") or None
+        # Every key the app writes to Redis starts with this, so one Redis can serve several sites (or tests).
+        self.REDIS_KEY_PREFIX = env.get("REDIS_KEY_PREFIX") or "petition_app:"
 
         # Rate limits (Flask-Limiter); storage is memory unless Redis is configured.
         self.RATELIMIT_ENABLED = _bool(env.get("RATELIMIT_ENABLED"), True)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        if self.REDIS_URL:
+            self.RATELIMIT_STORAGE_OPTIONS = {"key_prefix": self.REDIS_KEY_PREFIX + "limits"}
         self.RATELIMIT_HEADERS_ENABLED = False
         self.RATELIMIT_SIGN = env.get("RATELIMIT_SIGN") or "30 per minute;300 per hour"
         self.RATELIMIT_LOGIN = env.get("RATELIMIT_LOGIN") or "10 per minute;50 per hour"

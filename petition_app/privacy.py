@@ -58,7 +58,7 @@ def _daily_salt(today: str) -> bytes:
         from petition_app.cache import redis_client
 
         client = redis_client(redis_url)
-        key = f"petition_app:ratelimit-salt:{today}"
+        key = f"{current_app.config['REDIS_KEY_PREFIX']}ratelimit-salt:{today}"
         client.set(key, secrets.token_hex(32), nx=True, ex=2 * 86400)
         value = client.get(key)
         if value:
