@@ -35,8 +35,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _init_blueprints(app)
 
     from petition_app import cli, errors, security, templating
+    from petition_app.campaigns import lifecycle
 
     security.init_app(app)
+    lifecycle.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

@@ -101,6 +101,8 @@ class Config:
         self.LINK_TOKEN_DAYS = _int(env.get("LINK_TOKEN_DAYS"), 365)
         self.UNCONFIRMED_RETENTION_DAYS = _int(env.get("UNCONFIRMED_RETENTION_DAYS"), 30)
         self.CLOSED_RETENTION_MONTHS = _int(env.get("CLOSED_RETENTION_MONTHS"), 24)
+        # Campaigns past their deadline are closed by the worker, `flask purge` and, at most this often, page views.
+        self.DEADLINE_CHECK_SECONDS = _int(env.get("DEADLINE_CHECK_SECONDS"), 60)
         self.DISCREET_SENDER_NAME = env.get("DISCREET_SENDER_NAME") or "Notifications"
 
         # "Start your campaign": supporters propose campaigns, moderators of the hosting organisation publish them.
