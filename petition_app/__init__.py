@@ -31,6 +31,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
 
+    from petition_app.errors import DatabaseIdConverter
+
+    app.url_map.converters["int"] = DatabaseIdConverter
     _init_extensions(app)
     _init_blueprints(app)
 

@@ -28,7 +28,8 @@ def load_user(identity: str) -> User | None:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/admin") and not target.startswith("//") and "\\" not in target:
+    if (target and target.startswith("/admin") and not target.startswith("//") and "\\" not in target
+            and target.isprintable()):  # no CR/LF (header injection) or other control characters
         return target
     return url_for("admin.dashboard")
 

@@ -10,7 +10,8 @@ from petition_app.validators import NoControlCharacters, clean_text
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), filters=[clean_text], validators=[DataRequired(), Length(max=254)],
+    email = EmailField(_l("Email"), filters=[clean_text],
+                       validators=[DataRequired(), Length(max=254), NoControlCharacters()],
                        render_kw={"autocomplete": "username"})
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)],
                              render_kw={"autocomplete": "current-password"})

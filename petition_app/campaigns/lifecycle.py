@@ -45,7 +45,8 @@ def change_status(campaign: Campaign, to: CampaignStatus, *, closed_at: datetime
 
     The row is locked first (PostgreSQL), so two concurrent changes cannot both pass the transition check.
     """
-    db.session.refresh(campaign, with_for_update=True)
+    db.session.execute(select(Campaign.id).where(Campaign.id == campaign.id).with_for_update())
+    db.session.refresh(campaign)
     if not can_change(campaign, to):
         db.session.rollback()
         raise ValueError(f"{campaign.status} → {to} is not allowed")
