@@ -46,11 +46,13 @@ def worker_command(once: bool) -> None:
     from petition_app import mailer
     from petition_app.campaigns.lifecycle import close_past_deadline
     from petition_app.extensions import db
+    from petition_app.starter.service import answer_link_requests
 
     worker = mailer.worker_id()
     if once:
         for slug in close_past_deadline():
             click.echo(f"{slug}: closed, its deadline has passed")
+        answer_link_requests()
         handled = mailer.send_due(worker)
         click.echo(f"{handled} messages handled.")
         return
@@ -74,7 +76,8 @@ def worker_command(once: bool) -> None:
             if time.monotonic() - last_purge > 86400:
                 _purge(dry_run=False)
                 last_purge = time.monotonic()
-            handled = mailer.send_batch(worker)
+            handled = answer_link_requests()
+            handled += mailer.send_batch(worker)
         except Exception:  # a database hiccup must not end the worker; the message stays queued
             current_app.logger.exception("worker pass failed")
             db.session.rollback()
