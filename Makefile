@@ -36,6 +36,7 @@ lint: install
 bench: install
 	$(VENV)/bin/python bench/counter.py
 	$(VENV)/bin/python bench/export.py
+	$(VENV)/bin/python bench/start_link_timing.py
 
 ## Mutation testing of the core rules (not in CI; slow). MUTATE=petition_app.privacy* limits it to one module.
 MUTATE ?=
