@@ -492,3 +492,29 @@ def test_a_members_dashboard_lists_only_their_organisations_campaigns(app, make_
     assert "A third campaign" not in pages["editor@example.org"]
     for title in ("Our own campaign", "Their private campaign", "A third campaign"):
         assert title in pages["root@example.org"]
+
+
+def test_coarse_now_is_an_aware_utc_time_at_most_one_unit_old(make_app):
+    with make_app(SIGNATURE_TIME_PRECISION="minute").app_context():
+        stamp = coarse_now()
+        assert stamp.tzinfo is not None and stamp.utcoffset() == timedelta(0)
+        assert timedelta(0) <= datetime.now(timezone.utc) - stamp < timedelta(minutes=1)
+        assert (stamp.second, stamp.microsecond) == (0, 0)
+
+
+# -- rate-limit keys ------------------------------------------------------------------------------------------------
+
+
+def test_without_redis_the_rate_limit_key_is_a_stable_keyed_hash_of_the_address(app):
+    from petition_app import privacy
+
+    privacy._salts.clear()
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "198.51.100.7"}):
+        first = privacy.rate_limit_key()
+        assert privacy.rate_limit_key() == first
+        assert re.fullmatch(r"[0-9a-f]{32}", first) and "198.51.100.7" not in first
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "198.51.100.8"}):
+        assert privacy.rate_limit_key() != first
+    privacy._salts.clear()  # a new day's salt (or a restart) gives every address a new key
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "198.51.100.7"}):
+        assert privacy.rate_limit_key() != first

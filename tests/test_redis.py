@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import date
 
 import pytest
 
@@ -55,7 +56,7 @@ def test_rate_limits_and_counter_cache_use_redis_without_storing_addresses(make_
 
     keys = [k.decode() for k in redis_client.scan_iter(match=key_prefix + "*")]
     assert f"{key_prefix}cache:counter:{slug}" in keys  # the cached count
-    assert any(k.startswith(key_prefix + "ratelimit-salt:") for k in keys)  # today's salt, expiring
+    assert f"{key_prefix}ratelimit-salt:{date.today().isoformat()}" in keys  # today's salt, expiring
     assert any(k.startswith(key_prefix + "limits:") for k in keys)  # the limiter's counters
     # Nothing went under the default prefix (other sites' keys, or an earlier test's, are left alone).
     assert not any(slug.encode() in k for k in set(redis_client.scan_iter(match="petition_app:*")) - outside_before)
@@ -63,3 +64,15 @@ def test_rate_limits_and_counter_cache_use_redis_without_storing_addresses(make_
     assert "198.51.100.23" not in dump
     salt_key = next(k for k in keys if "ratelimit-salt" in k)
     assert 0 < redis_client.ttl(salt_key) <= 2 * 86400
+
+
+def test_workers_share_the_daily_salt_through_redis(make_app, key_prefix):
+    from petition_app import privacy
+
+    app = make_app(REDIS_URL=REDIS_URL, REDIS_KEY_PREFIX=key_prefix)
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "198.51.100.7"}):
+        first = privacy.rate_limit_key()
+        privacy._salts.clear()  # another worker process, with nothing in its memory
+        assert privacy.rate_limit_key() == first
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "198.51.100.8"}):
+        assert privacy.rate_limit_key() != first
