@@ -524,3 +524,59 @@ def test_without_redis_the_rate_limit_key_is_a_stable_keyed_hash_of_the_address(
     privacy._salts.clear()  # a new day's salt (or a restart) gives every address a new key
     with app.test_request_context(environ_base={"REMOTE_ADDR": "198.51.100.7"}):
         assert privacy.rate_limit_key() != first
+
+
+# -- sealing keys -------------------------------------------------------------------------------------------------
+
+
+def test_sealing_refuses_keys_with_stray_characters_and_says_why():
+    public, private = sealing.generate_keypair()
+    values = {"first_name": "Женя", "last_name": "Кузнецова", "email": "z@example.org", "phone": None}
+    assert sealing.unseal(private, sealing.seal(f"  {public}\n", values)) == values  # surrounding space is fine
+    for broken in (public[:10] + "*" + public[10:], public[:-4], "not a key"):
+        with pytest.raises(sealing.SealingError, match=r"not a valid PublicKey \(base64 of 32 bytes\)"):
+            sealing.seal(broken, values)
+    with pytest.raises(sealing.SealingError, match=r"not a valid PrivateKey"):
+        sealing.public_key_of(private[:10] + "!" + private[10:])
+    _, other = sealing.generate_keypair()
+    with pytest.raises(sealing.SealingError, match=r"^this private key does not open the data \(wrong organisation's key\?\)$"):
+        sealing.unseal(other, sealing.seal(public, values))
+
+
+# -- moderation of proposals ------------------------------------------------------------------------------------
+
+
+def _proposal(title: str):
+    from petition_app.starter import service as starter_service
+
+    return starter_service.propose(starter_service.Proposal(
+        public_name="A group", email=f"{title.split()[0].lower()}@example.org", title=title, lead="Lead.",
+        body="Body.", targets="Them", demands="One", goal=100, language="en", contact_language="en"))
+
+
+def test_moderators_see_only_their_hosts_confirmed_proposals(make_app):
+    from petition_app.models import Role
+    from petition_app.starter import service as starter_service
+
+    app = make_app(STARTER_HOST_ORG="host-a")
+    with app.app_context():
+        host_a, host_b = make_org("host-a"), make_org("host-b")
+        pending = _proposal("Pending proposal at A")
+        starter_service.confirm(pending)
+        unconfirmed = _proposal("Unconfirmed proposal at A")
+        pending_id, unconfirmed_id = pending.id, unconfirmed.id
+        make_user("mod-a@example.org", (host_a, Role.EDITOR))
+        make_user("mod-b@example.org", (host_b, Role.EDITOR))
+        client_a = log_in(app, "mod-a@example.org")
+        queue = client_a.get("/admin/moderation").get_data(as_text=True)
+        assert "Pending proposal at A" in queue and "Unconfirmed proposal at A" not in queue
+        assert client_a.get(f"/admin/moderation/{pending_id}").status_code == 200
+        assert client_a.get(f"/admin/moderation/{unconfirmed_id}").status_code == 404
+        assert client_a.get("/admin/moderation/999999").status_code == 404
+    # The hosting organisation changes: proposals made at A stay the business of A's moderators only.
+    app_b = make_app(STARTER_HOST_ORG="host-b")
+    with app_b.app_context():
+        client_b = log_in(app_b, "mod-b@example.org")
+        queue = client_b.get("/admin/moderation")
+        assert queue.status_code == 200 and "Pending proposal at A" not in queue.get_data(as_text=True)
+        assert client_b.get(f"/admin/moderation/{pending_id}").status_code == 404
