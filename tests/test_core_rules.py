@@ -500,6 +500,19 @@ def test_a_members_dashboard_lists_only_their_organisations_campaigns(app, make_
         assert title in pages["root@example.org"]
 
 
+def test_the_dashboard_lists_the_newest_campaign_first_and_same_age_by_id(app, make_campaign):
+    ours = make_org("ours")
+    same_time = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    titles = ["Oldest campaign", "Middle campaign A", "Middle campaign B", "Newest campaign"]
+    times = [datetime(2025, 1, 1, tzinfo=timezone.utc), same_time, same_time, datetime(2026, 6, 1, tzinfo=timezone.utc)]
+    for title, created in zip(titles, times, strict=True):
+        make_campaign(org=ours, title=title, created_at=created)
+    make_user("root@example.org", superuser=True)
+    page = log_in(app, "root@example.org").get("/admin/").get_data(as_text=True)
+    assert sorted(titles, key=page.index) == ["Newest campaign", "Middle campaign B", "Middle campaign A",
+                                              "Oldest campaign"]
+
+
 def test_coarse_now_is_an_aware_utc_time_at_most_one_unit_old(make_app):
     with make_app(SIGNATURE_TIME_PRECISION="minute").app_context():
         stamp = coarse_now()
