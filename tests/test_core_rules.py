@@ -386,6 +386,13 @@ def test_tokens_are_refused_when_expired_unknown_oversized_or_of_another_purpose
     assert tokens.find("x" * 101, tokens.WITHDRAW) is None
     stored = db.session.execute(sa.select(Token.token_hash)).scalars().all()
     assert live not in stored and hashlib.sha256(live.encode()).hexdigest() in stored
+    # At most 100 characters are looked up (a raw token has 43): a longer one is refused without a query.
+    for length, found in ((100, True), (101, False)):
+        raw = "t" * length
+        db.session.add(Token(token_hash=hashlib.sha256(raw.encode()).hexdigest(), purpose=tokens.WITHDRAW,
+                             expires_at=datetime.now(timezone.utc) + timedelta(days=1), signature_id=signature.id))
+        db.session.commit()
+        assert (tokens.find(raw, tokens.WITHDRAW) is not None) is found, length
     db.session.expunge_all()  # delete_expired's session sync cannot compare SQLite's naive times with aware ones
     assert tokens.delete_expired() == 1
     db.session.commit()
@@ -501,16 +508,24 @@ def test_a_members_dashboard_lists_only_their_organisations_campaigns(app, make_
 
 
 def test_the_dashboard_lists_the_newest_campaign_first_and_same_age_by_id(app, make_campaign):
-    ours = make_org("ours")
+    ours = make_org("ours", "Zeta Group")
+    make_org("alpha", "Alpha Group")
+    make_org("mid", "Mid Group")
     same_time = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
-    titles = ["Oldest campaign", "Middle campaign A", "Middle campaign B", "Newest campaign"]
-    times = [datetime(2025, 1, 1, tzinfo=timezone.utc), same_time, same_time, datetime(2026, 6, 1, tzinfo=timezone.utc)]
-    for title, created in zip(titles, times, strict=True):
+    # Created (so numbered) in an order that differs from their age.
+    for title, created in (("Newest campaign", datetime(2026, 6, 1, tzinfo=timezone.utc)),
+                           ("Oldest campaign", datetime(2025, 1, 1, tzinfo=timezone.utc)),
+                           ("Middle campaign A", same_time), ("Middle campaign B", same_time)):
         make_campaign(org=ours, title=title, created_at=created)
     make_user("root@example.org", superuser=True)
-    page = log_in(app, "root@example.org").get("/admin/").get_data(as_text=True)
+    client = log_in(app, "root@example.org")
+    page = client.get("/admin/").get_data(as_text=True)
+    titles = ["Oldest campaign", "Middle campaign A", "Newest campaign", "Middle campaign B"]
     assert sorted(titles, key=page.index) == ["Newest campaign", "Middle campaign B", "Middle campaign A",
                                               "Oldest campaign"]
+    form = client.get("/admin/campaigns/new").get_data(as_text=True)
+    names = ["Zeta Group", "Mid Group", "Alpha Group"]
+    assert sorted(names, key=form.index) == ["Alpha Group", "Mid Group", "Zeta Group"]
 
 
 def test_coarse_now_is_an_aware_utc_time_at_most_one_unit_old(make_app):
