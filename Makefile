@@ -41,7 +41,6 @@ bench: install
 ## Mutation testing of the core rules (not in CI; slow). MUTATE=petition_app.privacy* limits it to one module.
 MUTATE ?=
 mutate: install
-	$(VENV)/bin/pip install -q mutmut==3.8.1
 	nice $(VENV)/bin/mutmut run --max-children $(or $(MUTATE_JOBS),1) $(MUTATE)
 	$(VENV)/bin/mutmut results
 
