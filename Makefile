@@ -6,7 +6,7 @@ FLASK   := $(VENV)/bin/flask --app wsgi
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: install translations checkers run serve worker test lint bench clean
+.PHONY: install translations checkers run serve worker test lint bench clean mutate
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,13 @@ bench: install
 	$(VENV)/bin/python bench/export.py
 	$(VENV)/bin/python bench/password_reset.py
 	$(VENV)/bin/python bench/slow_clients.py
+	$(VENV)/bin/python bench/start_link_timing.py
+
+## Mutation testing of the core rules (not in CI; slow). MUTATE=petition_app.privacy* limits it to one module.
+MUTATE ?=
+mutate: install
+	nice $(VENV)/bin/mutmut run --max-children $(or $(MUTATE_JOBS),1) $(MUTATE)
+	$(VENV)/bin/mutmut results
 
 ## Update the message catalogue after changing user-facing strings.
 messages: $(VENV)/.installed

@@ -36,16 +36,22 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     if not app.config["RATELIMIT_STORAGE_OPTIONS"].get("key_secret"):  # a generated secret: read when first needed
-        app.config["RATELIMIT_STORAGE_OPTIONS"] = {"key_secret": lambda: app.config["SECRET_KEY"]}
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {**app.config["RATELIMIT_STORAGE_OPTIONS"],
+                                                   "key_secret": lambda: app.config["SECRET_KEY"]}
     secure_instance(app.instance_path, app.config["SQLALCHEMY_DATABASE_URI"])
     catalogues.ensure_compiled(app)
 
+    from petition_app.errors import DatabaseIdConverter
+
+    app.url_map.converters["int"] = DatabaseIdConverter
     _init_extensions(app)
     _init_blueprints(app)
 
     from petition_app import backup, checks, cli, errors, health, security, templating
+    from petition_app.campaigns import lifecycle
 
     security.init_app(app)
+    lifecycle.init_app(app)
     checks.init_app(app)
     health.init_app(app)
     backup.init_app(app)
@@ -70,7 +76,7 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     mail.init_app(app)
     login_manager.init_app(app)
-    app.extensions["petition_cache"] = make_cache(app.config.get("REDIS_URL"))
+    app.extensions["petition_cache"] = make_cache(app.config.get("REDIS_URL"), app.config["REDIS_KEY_PREFIX"])
     import petition_app.models  # noqa: F401  (register the tables)
 
 

@@ -79,5 +79,5 @@ class RedisCache:
             log.warning("cache unavailable: %s", type(error).__name__)
 
 
-def make_cache(redis_url: str | None):
-    return RedisCache(redis_url) if redis_url else MemoryCache()
+def make_cache(redis_url: str | None, key_prefix: str = "petition_app:"):
+    return RedisCache(redis_url, key_prefix + "cache:") if redis_url else MemoryCache()

@@ -46,15 +46,20 @@ def recount_command() -> None:
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Send what is due now, then exit.")
 def worker_command(once: bool) -> None:
-    """Send queued mail (and purge expired data once a day) until stopped."""
+    """Send queued mail, close campaigns past their deadline (and purge expired data once a day) until stopped."""
     from petition_app import mailer
+    from petition_app.campaigns.lifecycle import close_past_deadline
     from petition_app.extensions import db
+    from petition_app.starter.service import answer_link_requests
 
     worker = mailer.worker_id()
     if not logging.getLogger().handlers:  # logging not configured: the worker's lines go to stderr
         logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     mailer.log.setLevel(logging.INFO)  # each pass's summary, each failure and retry (never to whom)
     if once:
+        for slug in close_past_deadline():
+            click.echo(f"{slug}: closed, its deadline has passed")
+        answer_link_requests()
         handled = mailer.send_due(worker)
         click.echo(f"{handled} messages handled.")
         return
@@ -68,13 +73,18 @@ def worker_command(once: bool) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     click.echo(f"Mail worker {worker} started; Ctrl+C stops it.")
-    last_purge = float("-inf")
+    last_purge = last_deadlines = float("-inf")
     while not stopping:
         try:
+            if time.monotonic() - last_deadlines > current_app.config["DEADLINE_CHECK_SECONDS"]:
+                for slug in close_past_deadline():
+                    click.echo(f"{slug}: closed, its deadline has passed")
+                last_deadlines = time.monotonic()
             if time.monotonic() - last_purge > 86400:
                 _purge(dry_run=False)
                 last_purge = time.monotonic()
-            handled = mailer.send_batch(worker)
+            handled = answer_link_requests()
+            handled += mailer.send_batch(worker)
         except Exception:  # a database hiccup must not end the worker; the message stays queued
             current_app.logger.exception("worker pass failed")
             db.session.rollback()
@@ -90,11 +100,15 @@ def worker_command(once: bool) -> None:
 
 
 def _purge(dry_run: bool) -> tuple[dict[str, int], dict[str, int], int, int]:
+    from petition_app.campaigns.lifecycle import close_past_deadline, overdue_campaigns
     from petition_app.mailer import delete_old_mail_files
     from petition_app.signing.service import erase_closed, purge_unconfirmed
     from petition_app.starter.service import forget_finished_starters
     from petition_app.starter.service import purge_unconfirmed as purge_unconfirmed_proposals
 
+    # Retention counts from the deadline of campaigns that passed it: close them first.
+    for slug in overdue_campaigns() if dry_run else close_past_deadline():
+        click.echo(f"{slug}: {'would close' if dry_run else 'closed'}, its deadline has passed")
     days = current_app.config["UNCONFIRMED_RETENTION_DAYS"]
     mail_files = delete_old_mail_files(days, dry_run=dry_run)
     if mail_files:

@@ -99,12 +99,16 @@ class Config:
         self.PUBLIC_URL = (env.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/")
         self.SITE_NAME = env.get("SITE_NAME") or "Petitions"
         self.REDIS_URL = env.get("REDIS_URL") or None
+        # Every key the app writes to Redis starts with this, so one Redis can serve several sites (or tests).
+        self.REDIS_KEY_PREFIX = env.get("REDIS_KEY_PREFIX") or "petition_app:"
 
         # Rate limits (Flask-Limiter); storage is memory unless Redis is configured.
         self.RATELIMIT_ENABLED = _bool(env.get("RATELIMIT_ENABLED"), True)
         # Counter names in the store are HMACs under a key derived from SECRET_KEY (see ratelimit.py).
         self.RATELIMIT_STORAGE_URI = ratelimit.storage_uri(self.REDIS_URL or "memory://")
         self.RATELIMIT_STORAGE_OPTIONS = {"key_secret": self.SECRET_KEY}
+        if self.REDIS_URL:
+            self.RATELIMIT_STORAGE_OPTIONS["key_prefix"] = self.REDIS_KEY_PREFIX + "rl"
         self.RATELIMIT_HEADERS_ENABLED = False
         self.RATELIMIT_SIGN = env.get("RATELIMIT_SIGN") or "30 per minute;300 per hour"
         self.RATELIMIT_LOGIN = env.get("RATELIMIT_LOGIN") or "10 per minute;50 per hour"
@@ -159,6 +163,8 @@ class Config:
         self.LINK_TOKEN_DAYS = _int(env.get("LINK_TOKEN_DAYS"), 365)
         self.UNCONFIRMED_RETENTION_DAYS = _int(env.get("UNCONFIRMED_RETENTION_DAYS"), 30)
         self.CLOSED_RETENTION_MONTHS = _int(env.get("CLOSED_RETENTION_MONTHS"), 24)
+        # Campaigns past their deadline are closed by the worker, `flask purge` and, at most this often, page views.
+        self.DEADLINE_CHECK_SECONDS = _int(env.get("DEADLINE_CHECK_SECONDS"), 60)
         self.DISCREET_SENDER_NAME = env.get("DISCREET_SENDER_NAME") or "Notifications"
 
         # "Start your campaign": supporters propose campaigns, moderators of the hosting organisation publish them.

@@ -6,6 +6,7 @@ from flask import Flask, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from petition_app.extensions import db, htmx
 
@@ -20,6 +21,14 @@ def _messages() -> dict[int, tuple[str, str]]:
         429: (_("Please slow down"), _("Too many requests came from your network. Please wait a minute and try again.")),
         500: (_("Something went wrong"), _("Nothing you did caused this. Please try again in a moment.")),
     }
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` in URLs: ids beyond a database integer (2**31 - 1) match no route, so they answer 404, not 500."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def render_error(status: int, detail: str | None = None):
@@ -43,7 +52,10 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
-        return render_error(error.code)
+        body, status, *headers = render_error(error.code)
+        # Keep what the exception says about itself (e.g. a 405's Allow), beside the fragment's own headers.
+        extra = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        return body, status, {**extra, **(headers[0] if headers else {})}
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

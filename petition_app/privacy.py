@@ -33,9 +33,9 @@ def email_hash(address: str) -> str:
     return hmac.new(signer_hash_key(), normalise_email(address).encode(), hashlib.sha256).hexdigest()
 
 
-def coarse_now() -> datetime:
-    """The current time, truncated to the configured precision (an hour by default)."""
-    now = datetime.now(timezone.utc)
+def coarse_now(now: datetime | None = None) -> datetime:
+    """The current time (or `now`), truncated to the configured precision (an hour by default)."""
+    now = datetime.now(timezone.utc) if now is None else now
     precision = current_app.config.get("SIGNATURE_TIME_PRECISION", "hour")
     if precision == "day":
         return now.replace(hour=0, minute=0, second=0, microsecond=0)

@@ -77,5 +77,6 @@ class OpaqueRedisStorage(_OpaqueKeys, RedisStorage):
 
     def __init__(self, uri: str, wrap_exceptions: bool = False, **options):
         self._key_source = _secret(options)
-        super().__init__(uri.removeprefix(SCHEME_PREFIX), key_prefix=KEY_PREFIX, wrap_exceptions=wrap_exceptions,
+        key_prefix = options.pop("key_prefix", KEY_PREFIX)
+        super().__init__(uri.removeprefix(SCHEME_PREFIX), key_prefix=key_prefix, wrap_exceptions=wrap_exceptions,
                          **options)

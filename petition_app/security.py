@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import quote
 
 from flask import Flask, Response, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -40,6 +41,18 @@ class AddressScrubber(logging.Filter):
         return True
 
 
+# Characters a URI may carry as they are (RFC 3986 reserved and unreserved, and "%" of existing escapes).
+_URI_SAFE = "/:@!$&'()*+,;=-._~?%"
+
+
+def onion_location(onion_url: str, path: str, query_string: bytes) -> str:
+    """The same page on the onion address, percent-encoded: a header value holds ASCII only, never CR or LF."""
+    location = onion_url.rstrip("/") + quote(path, safe=_URI_SAFE)
+    if query_string:
+        location += "?" + quote(query_string, safe=_URI_SAFE)
+    return location
+
+
 def init_app(app: Flask) -> None:
     hops = app.config.get("TRUSTED_PROXIES", 0)
     if hops:
@@ -69,7 +82,7 @@ def init_app(app: Flask) -> None:
         if https:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if onion:
-            headers.setdefault("Onion-Location", onion.rstrip("/") + request.full_path.rstrip("?"))
+            headers.setdefault("Onion-Location", onion_location(onion, request.path, request.query_string))
         if request.method != "GET" or "Cache-Control" not in headers:
             # Pages carry form tokens and personal answers: never store them in shared caches.
             headers.setdefault("Cache-Control", "no-store")

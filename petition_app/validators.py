@@ -40,15 +40,58 @@ class NoControlCharacters:
             raise ValidationError(_l("This contains invisible or control characters. Please retype it."))
 
 
+# "Letters" and marks that draw nothing: Hangul fillers, Khmer inherent vowels, the braille blank, Mongolian and
+# other invisible separators. A name made of them would be an empty line in every list.
+INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u17b4\u17b5\u2800\u180e\u034f\u2061\u2062\u2063\u2064")
+# Combining marks one base character may carry: Vietnamese, Indic and Thai names need up to three.
+MAX_MARKS = 4
+
+
+def has_invisible_characters(value: str) -> bool:
+    return any(c in INVISIBLE for c in value)
+
+
+def has_visible_letter(value: str, digits: bool = False) -> bool:
+    kinds = "LN" if digits else "L"
+    return any(unicodedata.category(c)[0] in kinds and c not in INVISIBLE for c in value)
+
+
+def most_marks_on_one_character(value: str) -> int:
+    """The longest run of combining marks (after NFC), i.e. how many marks one character carries at most."""
+    longest = run = 0
+    for char in unicodedata.normalize("NFC", value):
+        run = run + 1 if unicodedata.category(char)[0] == "M" else 0
+        longest = max(longest, run)
+    return longest
+
+
+def _check_visible(value: str, digits: bool, controls: bool = True) -> None:
+    if (controls and has_control_characters(value)) or has_invisible_characters(value):
+        raise ValidationError(_l("This contains invisible or control characters. Please retype it."))
+    if most_marks_on_one_character(value) > MAX_MARKS:
+        raise ValidationError(_l("Some letters carry too many accents or marks. Please retype it."))
+    if value and not has_visible_letter(value, digits):
+        raise ValidationError(_l("Please use letters only (spaces, apostrophes and hyphens are fine).") if not digits
+                              else _l("Please write a name with letters."))
+
+
+class VisibleName:
+    """A free-form name (a group's, say): something visible to read, no invisible filler, no piles of marks."""
+
+    def __call__(self, form, field) -> None:
+        value = field.data or ""
+        if not has_control_characters(value):  # those are NoControlCharacters' to report
+            _check_visible(value, digits=True, controls=False)
+
+
 class PersonName:
     """Letters of any script, with spaces, apostrophes, hyphens and full stops between them."""
 
     def __call__(self, form, field) -> None:
         value = field.data or ""
-        if has_control_characters(value):
-            raise ValidationError(_l("This contains invisible or control characters. Please retype it."))
+        _check_visible(value, digits=False)
         ok = all(unicodedata.category(c)[0] in "LM" or c in _NAME_PUNCTUATION or c in _ALLOWED_FORMAT for c in value)
-        if not ok or not any(unicodedata.category(c)[0] == "L" for c in value):
+        if not ok or not has_visible_letter(value):
             raise ValidationError(_l("Please use letters only (spaces, apostrophes and hyphens are fine)."))
 
 

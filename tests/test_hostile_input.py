@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import date
 from html.parser import HTMLParser
 
@@ -183,3 +184,130 @@ def test_xss_in_every_campaign_field_comes_out_escaped_or_sanitized(app, payload
 
 def test_the_checker_itself_catches_active_content():
     assert active_content('<p><img src=x onerror="alert(1)"></p><a href="javascript:x">y</a><script>z</script>')
+
+
+# -- requests that once answered 500 ------------------------------------------------------------------------------
+
+HUGE_IDS = [2**31, 2**32, 2**63, 2**64, 10**30]
+
+
+def test_huge_integer_ids_in_admin_urls_answer_404(app, make_campaign):
+    from werkzeug.routing import IntegerConverter
+
+    from tests.conftest import log_in, make_user
+
+    campaign = make_campaign(slug="ids")
+    make_user("root@example.org", superuser=True)
+    client = log_in(app, "root@example.org")
+    assert client.get(f"/admin/campaigns/{campaign.id}").status_code == 200
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        ints = {name for name, converter in rule._converters.items() if isinstance(converter, IntegerConverter)}
+        if not ints or "GET" not in rule.methods:
+            continue
+        for huge in HUGE_IDS:
+            path = rule.rule
+            for name in rule.arguments:
+                path = re.sub(rf"<(?:[a-z]+:)?{name}>", str(huge) if name in ints else "x", path)
+            response = client.get(path)
+            assert response.status_code == 404, (path, response.status_code)
+            checked += 1
+    assert checked >= 10 * len(HUGE_IDS)
+
+
+def test_a_nul_in_the_login_email_is_refused_with_a_4xx(app):
+    client = app.test_client()
+    for email in ("root\x00@example.org", "\x00", "a@example.org\x00' OR 1=1"):
+        response = client.post("/admin/login", data={"email": email, "password": "whatever password",
+                                                     "csrf_token": csrf_token(client, "/admin/login")})
+        assert 400 <= response.status_code < 500, email
+
+
+def test_cr_lf_in_the_login_next_redirects_safely_without_injecting_headers(app):
+    from tests.conftest import ADMIN_PASSWORD, make_user
+
+    make_user("root@example.org", superuser=True)
+    for target in ("/admin/\r\nSet-Cookie: evil=1", "/admin/x\nLocation: https://evil.example", "/admin\r",
+                   "/admin/\x00", "/admin/\u2028x"):
+        client = app.test_client()
+        response = client.post("/admin/login", query_string={"next": target},
+                               data={"email": "root@example.org", "password": ADMIN_PASSWORD,
+                                     "csrf_token": csrf_token(client, "/admin/login")})
+        assert response.status_code in (303, 400), target
+        if response.status_code == 303:
+            assert response.headers["Location"] == "/admin/"
+        assert "evil" not in str(response.headers)
+    client = app.test_client()
+    response = client.post("/admin/login", query_string={"next": "/admin/orgs"},
+                           data={"email": "root@example.org", "password": ADMIN_PASSWORD,
+                                 "csrf_token": csrf_token(client, "/admin/login")})
+    assert response.headers["Location"] == "/admin/orgs"  # a clean target still works
+
+
+@pytest.mark.parametrize("path", ["/campaigns/%D0%BF%D1%80%D0%B8%D0%B2%D0%B5%D1%82", "/campaigns/a%0D%0ASet-Cookie:x=1",
+                                  "/%E2%80%AE", "/campaigns/%F0%9F%8F%B3%EF%B8%8F%E2%80%8D%F0%9F%8C%88"])
+def test_onion_location_is_a_percent_encoded_ascii_header_for_any_path(make_app, path):
+    app = make_app(ONION_URL="http://example2345.onion/")
+    with app.app_context():
+        response = app.test_client().get(path, query_string="q=%D1%8F%0D%0A&x=%C3%A9")
+        assert response.status_code == 404
+        location = response.headers["Onion-Location"]
+        assert location.isascii() and "\r" not in location and "\n" not in location
+        assert location.startswith("http://example2345.onion/") and location.endswith("?q=%D1%8F%0D%0A&x=%C3%A9")
+        assert location[len("http://example2345.onion"):].split("?")[0] == path
+
+
+def test_a_real_gunicorn_answers_non_latin1_and_cr_lf_paths_when_onion_url_is_set(tmp_path):
+    from petition_app import create_app
+    from tests.live_gunicorn import gunicorn, raw_request
+
+    url = f"sqlite:///{tmp_path / 'onion.sqlite3'}"
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path / "instance")})
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    env = {"DATABASE_URL": url, "SECRET_KEY": "gunicorn test key", "ONION_URL": "http://example2345.onion",
+           "RATELIMIT_ENABLED": "0", "WEB_CONCURRENCY": "1"}
+    with gunicorn(env) as port:
+        for path in (b"/campaigns/%D0%BF%D1%80%D0%B8%D0%B2%D0%B5%D1%82", b"/campaigns/a%0D%0ASet-Cookie:%20x=1",
+                     b"/?next=%D1%8F%0D%0A", b"/contact"):
+            answer = raw_request(port, b"GET " + path + b" HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+            status = int(head.split(" ", 2)[1])
+            assert status in (200, 404), (path, head)
+            onion = [line for line in head.split("\r\n") if line.lower().startswith("onion-location:")]
+            assert len(onion) == 1 and onion[0].isascii(), head
+            assert not any(line.lower().startswith("set-cookie: x") for line in head.split("\r\n"))
+
+
+def test_head_answers_like_get_on_every_public_page(app, make_campaign):
+    make_campaign(slug="heads")
+    from petition_app.models import Organisation
+
+    db.session.execute(sa.update(Organisation).values(slug="host"))
+    db.session.commit()
+    client = app.test_client()
+    checked = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint == "static":
+            continue
+        if rule.arguments - {"slug"}:
+            continue
+        path = rule.rule.replace("<slug>", "heads")
+        get, head = client.get(path), client.head(path)
+        assert head.status_code == get.status_code, (path, get.status_code, head.status_code)
+        assert head.get_data() == b""
+        checked.append(path)
+    assert "/start" in checked and "/start/link" in checked and "/campaigns/heads" in checked
+
+
+def test_405_answers_say_which_methods_are_allowed(app, make_campaign):
+    make_campaign(slug="allow")
+    client = app.test_client()
+    for path, method, allowed in (("/", "POST", {"GET", "HEAD", "OPTIONS"}),
+                                  ("/campaigns/allow/sign", "GET", {"POST", "OPTIONS"}),
+                                  ("/campaigns/allow", "DELETE", {"GET", "HEAD", "OPTIONS"})):
+        for headers in ({}, {"HX-Request": "true"}):
+            response = client.open(path, method=method, headers=headers)
+            assert response.status_code == 405, path
+            assert {m.strip() for m in response.headers["Allow"].split(",")} == allowed, path

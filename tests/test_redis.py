@@ -24,16 +24,24 @@ def redis_client():
         if os.environ.get("REQUIRE_REDIS", "") not in ("", "0"):
             pytest.fail(f"Redis is required (REQUIRE_REDIS=1) but unreachable: {error}")
         pytest.skip(f"Redis unreachable at {REDIS_URL}: {error}")
-    client.flushdb()
     yield client
-    client.flushdb()
     client.close()
 
 
-def test_rate_limits_and_counter_cache_use_redis_without_storing_addresses(make_app, redis_client):
+@pytest.fixture
+def key_prefix(redis_client):
+    """A prefix of this test's own; only the keys under it are deleted afterwards (never FLUSHDB)."""
+    prefix = f"test-{uuid.uuid4().hex}:"
+    yield prefix
+    for key in redis_client.scan_iter(match=prefix + "*"):
+        redis_client.delete(key)
+
+
+def test_rate_limits_and_counter_cache_use_redis_without_storing_addresses(make_app, redis_client, key_prefix):
     slug = "r-" + uuid.uuid4().hex[:6]
-    app = make_app(REDIS_URL=REDIS_URL, RATELIMIT_ENABLED=True, RATELIMIT_SIGN="2 per minute",
-                   COUNTER_CACHE_SECONDS=30)
+    outside_before = {k for k in redis_client.scan_iter(match="petition_app:*")}
+    app = make_app(REDIS_URL=REDIS_URL, REDIS_KEY_PREFIX=key_prefix, RATELIMIT_ENABLED=True,
+                   RATELIMIT_SIGN="2 per minute", COUNTER_CACHE_SECONDS=30)
     assert app.config["RATELIMIT_STORAGE_URI"] == "opaque+" + REDIS_URL
     with app.app_context():
         open_campaign(slug)
@@ -45,9 +53,11 @@ def test_rate_limits_and_counter_cache_use_redis_without_storing_addresses(make_
     assert codes == [303, 303, 429]
     assert client.get(f"/campaigns/{slug}/counter").status_code == 200
 
-    keys = [k.decode() for k in redis_client.keys("*")]
-    assert any("counter:" + slug in k for k in keys)  # the cached count
-    assert any(k.startswith("petition_app:rl") for k in keys)  # the limiter's counters (opaque names)
+    keys = [k.decode() for k in redis_client.scan_iter(match=key_prefix + "*")]
+    assert f"{key_prefix}cache:counter:{slug}" in keys  # the cached count
+    assert any(k.startswith(key_prefix + "rl") for k in keys)  # the limiter's counters (opaque names)
     assert not any("salt" in k for k in keys)  # the daily key is derived from SECRET_KEY, never stored
+    # Nothing went under the default prefix (other sites' keys, or an earlier test's, are left alone).
+    assert not any(slug.encode() in k for k in set(redis_client.scan_iter(match="petition_app:*")) - outside_before)
     dump = " ".join(keys) + " ".join(str(redis_client.get(k)) for k in keys if redis_client.type(k) == b"string")
     assert "198.51.100.23" not in dump

@@ -8,10 +8,11 @@ TOKEN_AUTHORISED = {"signing.unsubscribe_post"}  # RFC 8058 one-click: the token
 
 
 def _url(rule) -> str:
+    from werkzeug.routing import IntegerConverter
+
     values = {}
     for arg in rule.arguments:
-        converter = rule._converters[arg].__class__.__name__
-        values[arg] = 1 if converter in ("IntegerConverter",) else "x"
+        values[arg] = 1 if isinstance(rule._converters[arg], IntegerConverter) else "x"
     return rule.build(values)[1]
 
 

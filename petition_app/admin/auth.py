@@ -35,7 +35,7 @@ def load_user(identity: str) -> User | None:
 
 def _safe_next(target: str | None) -> str:
     if (target and target.startswith("/admin") and not target.startswith("//") and "\\" not in target
-            and not any(c in target for c in "\r\n")):
+            and target.isprintable()):  # no CR/LF (header injection) or other control characters
         return target
     return url_for("admin.dashboard")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 from petition_app import audit, counts
 from petition_app.admin.access import has_role, visible_organisations
 from petition_app.admin.campaign_forms import RELATED_MAX, CampaignForm
+from petition_app.campaigns.lifecycle import TRANSITIONS, as_utc, can_change, change_status  # noqa: F401
 from petition_app.extensions import db
 from petition_app.i18n import LANGUAGE_NAMES
 from petition_app.models import (
@@ -30,21 +31,8 @@ PLAIN_FIELDS = (
     "delivery_note", "started_by", "language", "discreet_mail",
 )
 
-TRANSITIONS: dict[CampaignStatus, tuple[CampaignStatus, ...]] = {
-    CampaignStatus.DRAFT: (CampaignStatus.OPEN,),
-    CampaignStatus.OPEN: (CampaignStatus.CLOSED,),
-    CampaignStatus.CLOSED: (CampaignStatus.OPEN, CampaignStatus.DELIVERED),
-    CampaignStatus.DELIVERED: (),
-}
 
 _CAMPAIGN_PATH = re.compile(r"/campaigns/([^/?#\s]+)")
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """An aware UTC datetime (SQLite hands back naive UTC values, PostgreSQL aware ones)."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
 # -- the form -------------------------------------------------------------------------------------------------------
@@ -274,16 +262,3 @@ def parse_status(value: str | None) -> CampaignStatus | None:
         return None
 
 
-def can_change(campaign: Campaign, to: CampaignStatus | None) -> bool:
-    return to is not None and to in TRANSITIONS[campaign.status]
-
-
-def change_status(campaign: Campaign, to: CampaignStatus) -> None:
-    """Move the campaign along draft → open → closed → delivered (or closed → open), audited."""
-    if not can_change(campaign, to):
-        raise ValueError(f"{campaign.status} → {to} is not allowed")
-    before = campaign.status
-    campaign.status = to
-    audit.record("campaign status", campaign.slug, campaign.organisation_id, f"{before.value} → {to.value}")
-    db.session.commit()
-    counts.forget(campaign.slug)

@@ -2,6 +2,7 @@
 
 from petition_app.models.audit import AuditEntry
 from petition_app.models.campaign import Campaign, CampaignStatus, CampaignUpdate, RelatedCampaign, campaign_partners
+from petition_app.models.link_request import StarterLinkRequest
 from petition_app.models.org import Organisation
 from petition_app.models.outbox import OutboxMessage, OutboxStatus
 from petition_app.models.page import SitePage, SlugRedirect
@@ -29,6 +30,7 @@ __all__ = [
     "RelatedCampaign",
     "Signature",
     "Starter",
+    "StarterLinkRequest",
     "StarterState",
     "Token",
     "campaign_partners",

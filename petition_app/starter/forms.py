@@ -12,7 +12,7 @@ from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringF
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, ValidationError
 
 from petition_app.i18n import LANGUAGE_NAMES
-from petition_app.validators import NoControlCharacters, clean_text
+from petition_app.validators import NoControlCharacters, VisibleName, clean_text
 
 GOAL_MIN, GOAL_MAX, GOAL_DEFAULT = 1, 10_000_000, 1000
 DEMANDS_MAX, DEMAND_LENGTH = 20, 500
@@ -59,7 +59,7 @@ class StartForm(FlaskForm):
         _l("Name of your group, or your own name"),
         filters=[clean_text],
         validators=[DataRequired(_l("Please tell us who is starting this campaign.")),
-                    Length(max=200, message=_TOO_LONG), NoControlCharacters()],
+                    Length(max=200, message=_TOO_LONG), NoControlCharacters(), VisibleName()],
         render_kw={"maxlength": 200, "autocomplete": "organization"},
     )
     email = EmailField(

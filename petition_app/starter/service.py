@@ -31,6 +31,7 @@ from petition_app.models import (
     Signature,
     SlugRedirect,
     Starter,
+    StarterLinkRequest,
     StarterState,
     Token,
 )
@@ -224,19 +225,41 @@ def _delete_tokens(starter: Starter, purpose: str) -> int:
     ).rowcount
 
 
-def request_links(address: str) -> int:
-    """Mail a fresh dashboard link for every published campaign started with this address; returns how many.
+def request_links(address: str) -> None:
+    """Ask the worker to mail fresh dashboard links for the campaigns started with this address.
 
-    The caller answers the same whatever this returns: a page never reveals whether an address is known.
+    Identical work for every address (one insert of its keyed hash): neither the answer nor its timing tells whether
+    the address belongs to a starter. The lookup and the mail happen in the worker (answer_link_requests).
     """
-    starters = db.session.execute(
-        select(Starter).where(Starter.email_hash == email_hash(address), Starter.state == StarterState.APPROVED)
-        .order_by(Starter.id)
-    ).scalars().all()
-    for starter in starters:  # to the stored address, never to what was typed
-        _mail(starter, "starter_link", dashboard_url=_issue_dashboard_link(starter))
+    db.session.add(StarterLinkRequest(email_hash=email_hash(address)))
     db.session.commit()
-    return len(starters)
+
+
+def answer_link_requests(limit: int = 100) -> int:
+    """Mail a fresh dashboard link for every published campaign started with a requested address; returns how many.
+
+    Each request is taken by deleting it, so two workers never answer the same one; unknown addresses are dropped.
+    """
+    mailed = 0
+    requests = db.session.execute(
+        select(StarterLinkRequest.id, StarterLinkRequest.email_hash).order_by(StarterLinkRequest.id).limit(limit)
+    ).all()
+    db.session.rollback()
+    for request_id, hashed in requests:
+        taken = db.session.execute(
+            delete(StarterLinkRequest).where(StarterLinkRequest.id == request_id)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if taken:
+            starters = db.session.execute(
+                select(Starter).where(Starter.email_hash == hashed, Starter.state == StarterState.APPROVED)
+                .order_by(Starter.id)
+            ).scalars().all()
+            for starter in starters:  # to the stored address, never to what was typed
+                _mail(starter, "starter_link", dashboard_url=_issue_dashboard_link(starter))
+            mailed += len(starters)
+        db.session.commit()
+    return mailed
 
 
 # -- moderation ------------------------------------------------------------------------------------------------------

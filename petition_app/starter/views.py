@@ -82,7 +82,7 @@ def start():
     if service.host_organisation() is None:
         return _unavailable()
     form = StartForm()
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return _form_page(form)
     if not form.validate_on_submit():
         return _form_page(form, status=422)
