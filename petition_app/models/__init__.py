@@ -2,6 +2,7 @@
 
 from petition_app.models.audit import AuditEntry
 from petition_app.models.campaign import Campaign, CampaignStatus, CampaignUpdate, RelatedCampaign, campaign_partners
+from petition_app.models.count import CampaignCount
 from petition_app.models.org import Organisation
 from petition_app.models.outbox import OutboxMessage, OutboxStatus
 from petition_app.models.page import SitePage, SlugRedirect
@@ -18,6 +19,7 @@ __all__ = [
     "SlugRedirect",
     "User",
     "Campaign",
+    "CampaignCount",
     "CampaignStatus",
     "CampaignUpdate",
     "Organisation",
