@@ -34,9 +34,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _init_blueprints(app)
 
-    from petition_app import cli, errors, security, templating
+    from petition_app import cli, errors, pagecache, security, templating
 
     security.init_app(app)
+    pagecache.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
@@ -58,7 +59,8 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     mail.init_app(app)
     login_manager.init_app(app)
-    app.extensions["petition_cache"] = make_cache(app.config.get("REDIS_URL"))
+    app.extensions["petition_cache"] = make_cache(
+        app.config.get("REDIS_URL"), str(Path(app.instance_path) / "cache-stamp"))
     import petition_app.models  # noqa: F401  (register the tables)
 
 

@@ -16,12 +16,14 @@ from petition_app.campaigns.queries import (
     redirect_to_current_slug,
     renamed_campaign,
 )
+from petition_app.pagecache import public_page
 from petition_app.signing.forms import SignForm
 
 bp = Blueprint("campaigns", __name__)
 
 
 @bp.get("/")
+@public_page
 def index():
     campaigns = open_campaigns()
     return render_template(
@@ -30,6 +32,7 @@ def index():
 
 
 @bp.get("/campaigns/<slug>")
+@public_page
 def show(slug: str):
     campaign = public_campaign_or_404(slug)
     form = SignForm(locale=str(get_locale()))
@@ -37,6 +40,7 @@ def show(slug: str):
 
 
 @bp.get("/campaigns/<slug>/thanks")
+@public_page
 def thanks(slug: str):
     campaign = public_campaign_or_404(slug)
     return render_template("campaigns/thanks.html", **campaign_context(campaign, thanks=True))
