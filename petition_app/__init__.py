@@ -34,10 +34,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _init_blueprints(app)
 
-    from petition_app import cli, errors, pagecache, security, templating
+    from petition_app import assets, cli, errors, pagecache, security, templating
 
     security.init_app(app)
     pagecache.init_app(app)
+    assets.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
