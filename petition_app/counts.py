@@ -65,6 +65,8 @@ def cached_snapshot(slug: str) -> dict[str, Any] | None:
 def forget(slug: str) -> None:
     """Drop the cached counter of a campaign (after a change of what it shows, not after every signature)."""
     _cache().delete(f"counter:{slug}")
+    for language in current_app.config["LANGUAGES"]:
+        _cache().delete(f"counter-html:{language}:{slug}")
 
 
 def _shards() -> int:
