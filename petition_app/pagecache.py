@@ -71,18 +71,23 @@ def choose_encoding() -> str | None:
     return None
 
 
-def _serve(entry: dict, seconds: int) -> Response:
-    body = entry["body"].encode()
-    encoding = choose_encoding()
-    etag = entry["etag"]
+def encoded_response(body: str, etag: str) -> Response:
+    """A response with the body in the encoding the client prefers, compressed once per ETag in this process."""
+    raw = body.encode()
+    encoding = choose_encoding() if len(raw) > 256 else None
     if encoding:
-        response = Response(_compressed.get(etag, encoding, body), mimetype="text/html")
+        response = Response(_compressed.get(etag, encoding, raw), mimetype="text/html")
         response.headers["Content-Encoding"] = encoding
         response.set_etag(f"{etag}-{encoding}")
     else:
-        response = Response(body, mimetype="text/html")
+        response = Response(raw, mimetype="text/html")
         response.set_etag(etag)
     response.vary.add("Accept-Encoding")
+    return response
+
+
+def _serve(entry: dict, seconds: int) -> Response:
+    response = encoded_response(entry["body"], entry["etag"])
     cache_headers(response, seconds)
     return response.make_conditional(request)
 

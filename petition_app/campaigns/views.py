@@ -16,7 +16,7 @@ from petition_app.campaigns.queries import (
     redirect_to_current_slug,
     renamed_campaign,
 )
-from petition_app.pagecache import public_page
+from petition_app.pagecache import encoded_response, public_page
 from petition_app.signing.forms import SignForm
 
 bp = Blueprint("campaigns", __name__)
@@ -64,15 +64,11 @@ def counter(slug: str):
         entry = {"body": body, "etag": hashlib.sha1(body.encode(), usedforsecurity=False).hexdigest()}
         if seconds > 0:
             cache.set(key, entry, seconds)
-    if entry["etag"] in request.if_none_match:
-        response = make_response("", 304)
-    else:
-        response = make_response(entry["body"])
-    response.set_etag(entry["etag"])
+    response = encoded_response(entry["body"], entry["etag"])
     response.headers["Cache-Control"] = (
         f"public, max-age={seconds}, stale-while-revalidate={seconds * 2}, stale-if-error=86400")
-    response.headers["Vary"] = "Accept-Language, Cookie"
-    return response
+    response.vary.update(("Accept-Language", "Cookie"))
+    return response.make_conditional(request)
 
 
 @bp.get("/campaigns/<slug>/actions")

@@ -24,12 +24,21 @@ COUNTRIES = tuple(itertools.chain.from_iterable(
     (("RU", 8), ("DE", 2), ("GE", 2), ("AM", 1), ("KZ", 1), ("FR", 1), ("GB", 1), ("US", 1), ("RS", 1), ("TR", 1))))
 
 
+def _letters(n: int) -> str:
+    out = ""
+    while True:
+        n, digit = divmod(n, 26)
+        out = "abcdefghijklmnopqrstuvwxyz"[digit] + out
+        if n == 0:
+            return out.capitalize()
+
+
 def _rows(campaign_id: int, n: int) -> Iterator[tuple]:
     run = uuid.uuid4().hex[:12]
     now = coarse_now()
     for i in range(n):
         tag = f"{run}-{i}"
-        yield (campaign_id, "Demo", f"Signer {i}", f"bulk-{tag}@example.invalid",
+        yield (campaign_id, "Demo", f"Signer {_letters(i)}", f"bulk-{tag}@example.invalid",
                hashlib.sha256(f"bulk:{campaign_id}:{tag}".encode()).hexdigest(), COUNTRIES[i % len(COUNTRIES)],
                i % 3 == 0, False, False, "ru" if i % 4 else "en", now, now)
 
