@@ -423,7 +423,7 @@ def run_database(database: str, args) -> dict:
                                     SLUG, str(args.seed)], cwd=tmp, env=env, check=True, stdout=subprocess.DEVNULL)
                     results["seed_seconds"] = time.perf_counter() - started
                     time.sleep(args.cache_wait)
-                status, headers, _ = get(app_port, f"/campaigns/{SLUG}/counter")
+                status, headers, _ = get(app_port, f"/campaigns/{SLUG}/counter", enc)
                 etag = headers.get("ETag")
                 rows = [
                     ("campaign page", bare_page, app("get", args.seconds, path=f"/campaigns/{SLUG}", expect=200,

@@ -73,13 +73,20 @@ def _shards() -> int:
     return max(1, int(current_app.config.get("COUNTER_SHARDS", 16)))
 
 
-def _upsert(rows: list[dict[str, int]]):
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(CampaignCount).values(rows)
-    return stmt.on_conflict_do_update(
-        index_elements=[CampaignCount.campaign_id, CampaignCount.shard],
-        set_={"n": CampaignCount.n + stmt.excluded.n},
-    )
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert_statement():
+    """INSERT ... ON CONFLICT DO UPDATE for this database, built once (its compiled form is then cached)."""
+    name = db.session.get_bind().dialect.name
+    if name not in _UPSERTS:
+        dialect = postgresql if name == "postgresql" else sqlite
+        stmt = dialect.insert(CampaignCount)
+        _UPSERTS[name] = stmt.on_conflict_do_update(
+            index_elements=[CampaignCount.campaign_id, CampaignCount.shard],
+            set_={"n": CampaignCount.n + stmt.excluded.n},
+        )
+    return _UPSERTS[name]
 
 
 def add(campaign_id: int, delta: int) -> None:
@@ -90,7 +97,7 @@ def add(campaign_id: int, delta: int) -> None:
     """
     if delta:
         shard = secrets.randbelow(_shards())
-        db.session.execute(_upsert([{"campaign_id": campaign_id, "shard": shard, "n": delta}]))
+        db.session.execute(_upsert_statement(), {"campaign_id": campaign_id, "shard": shard, "n": delta})
 
 
 def recount(campaign: Campaign) -> int:
@@ -101,7 +108,7 @@ def recount(campaign: Campaign) -> int:
     """
     campaign_id, slug = campaign.id, campaign.slug
     db.session.commit()
-    db.session.execute(_upsert([{"campaign_id": campaign_id, "shard": s, "n": 0} for s in range(_shards())]))
+    db.session.execute(_upsert_statement(), [{"campaign_id": campaign_id, "shard": s, "n": 0} for s in range(_shards())])
     db.session.commit()
     db.session.execute(
         update(CampaignCount).where(CampaignCount.campaign_id == campaign_id).values(n=0)
