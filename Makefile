@@ -36,6 +36,7 @@ lint: install
 bench: install
 	$(VENV)/bin/python bench/counter.py
 	$(VENV)/bin/python bench/export.py
+	$(VENV)/bin/python bench/load.py --short
 
 ## Update the message catalogue after changing user-facing strings.
 messages: $(VENV)/.installed
