@@ -30,8 +30,10 @@ def _cache():
 
 
 def cache_headers(response: Response, seconds: int) -> Response:
+    # Browsers revalidate every view (a 304 from the page cache costs next to nothing), so an edit shows on the next
+    # load; shared caches in front may keep the page for `seconds` and serve it stale while refreshing or erring.
     response.headers["Cache-Control"] = (
-        f"public, max-age={seconds}, stale-while-revalidate={max(60, seconds * 6)}, stale-if-error=86400"
+        f"public, max-age=0, s-maxage={seconds}, stale-while-revalidate={max(60, seconds * 6)}, stale-if-error=86400"
     )
     response.vary.update(("Accept-Language", "Cookie"))
     return response
