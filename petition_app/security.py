@@ -80,7 +80,9 @@ def public_form_token_valid(value: str | None, now: float | None = None) -> bool
 
 
 def is_public_request() -> bool:
-    return request.blueprint in PUBLIC_BLUEPRINTS or request.blueprint is None
+    if request.blueprint is None:  # no route matched (404, 405): the admin's own error pages keep the session token
+        return not (request.path == "/admin" or request.path.startswith("/admin/"))
+    return request.blueprint in PUBLIC_BLUEPRINTS
 
 
 def cross_site_refusal() -> str | None:
