@@ -37,6 +37,7 @@ class Asset:
 class Manifest:
     names: dict[str, str] = field(default_factory=dict)  # logical name -> hashed name
     assets: dict[str, Asset] = field(default_factory=dict)  # hashed name -> asset
+    fingerprint: str = ""
 
 
 def build_manifest(folder: str | Path) -> Manifest:
@@ -53,6 +54,8 @@ def build_manifest(folder: str | Path) -> Manifest:
             asset.encoded = {"br": brotli.compress(body, quality=11), "gzip": gzip.compress(body, 9, mtime=0)}
         manifest.names[logical] = hashed
         manifest.assets[hashed] = asset
+    # Pages cached in a shared Redis by a previous release must not link static files this release does not have.
+    manifest.fingerprint = hashlib.sha256("|".join(manifest.names.values()).encode()).hexdigest()[:8]
     return manifest
 
 

@@ -106,7 +106,8 @@ def public_page(view):
             if response.status_code == 200 and not personal:
                 cache_headers(response, max(seconds, 0))
             return response
-        key = f"{PREFIX}{get_locale()}:{form_token_bucket()}:{request.path}"
+        build = current_app.extensions["asset_manifest"].fingerprint
+        key = f"{PREFIX}{build}:{get_locale()}:{form_token_bucket()}:{request.path}"
         entry = _cache().get(key)
         if entry is None:
             response = make_response(view(*args, **kwargs))
