@@ -307,7 +307,7 @@ def stored_counts(url: str, campaign_id: int, confirmed_only: bool) -> tuple[int
     try:
         with engine.connect() as conn:
             where = "campaign_id = :c" + (" AND confirmed_at IS NOT NULL" if confirmed_only else "")
-            rows = conn.execute(sa.text(f"SELECT COUNT(*) FROM signatures WHERE {where}"),  # noqa: S608  # nosec B608
+            rows = conn.execute(sa.text(f"SELECT COUNT(*) FROM signatures WHERE {where}"),  # noqa: S608
                                 {"c": campaign_id}).scalar_one()
             offline = conn.execute(sa.text("SELECT offline_count FROM campaigns WHERE id = :c"),
                                    {"c": campaign_id}).scalar_one()

@@ -54,7 +54,7 @@ def bulk_signatures(campaign: Campaign, n: int, batch: int = 20_000) -> int:
             for row in rows:
                 copy.write_row(row)
     else:
-        sql = f"INSERT INTO signatures ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"  # noqa: S608  # nosec B608 (constant column names)
+        sql = f"INSERT INTO signatures ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"  # noqa: S608 (constant column names)
         cursor = raw.cursor()
         while chunk := list(itertools.islice(rows, batch)):
             stamp = chunk[0][10].strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLAlchemy's SQLite DATETIME format
