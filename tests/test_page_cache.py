@@ -124,3 +124,43 @@ def test_public_pages_are_compressed_and_decompress_to_the_same_page(cached_app,
     assert len(packed.data) < len(plain.data) / 3
     assert decode(packed.data) == plain.data
     assert packed.headers["ETag"] != plain.headers["ETag"]
+
+
+def test_with_redis_pages_are_shared_and_dropped_after_a_content_commit(make_app):
+    """With REDIS_URL every worker reads the same cached page and the same drop; the test deletes what it made."""
+    import os
+    import uuid
+
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        if os.environ.get("REQUIRE_REDIS", "") not in ("", "0"):
+            pytest.fail(f"Redis is required (REQUIRE_REDIS=1) but unreachable: {error}")
+        pytest.skip(f"Redis unreachable at {url}: {error}")
+    slug = "redis-" + uuid.uuid4().hex[:8]
+    worker_a, worker_b = make_app(REDIS_URL=url, PAGE_CACHE_SECONDS=60), make_app(REDIS_URL=url, PAGE_CACHE_SECONDS=60)
+    try:
+        with worker_a.app_context():
+            from petition_app.models import Organisation
+
+            campaign = Campaign(slug=slug, title="Before", lead="", organisation=Organisation(slug=slug, name="O"),
+                                goal=10, status="open")
+            db.session.add(campaign)
+            db.session.commit()
+        first = worker_a.test_client().get(f"/campaigns/{slug}")
+        keys = [k.decode() for k in client.scan_iter(f"*page:*/campaigns/{slug}")]
+        assert len(keys) == 1
+        assert worker_b.test_client().get(f"/campaigns/{slug}").data == first.data
+        with worker_b.app_context():
+            db.session.execute(sa.select(Campaign).where(Campaign.slug == slug)).scalar_one().title = "After"
+            db.session.commit()
+        assert list(client.scan_iter(f"*page:*/campaigns/{slug}")) == []
+        assert "After" in worker_a.test_client().get(f"/campaigns/{slug}").get_data(as_text=True)
+    finally:
+        for key in client.scan_iter(f"*{slug}*"):
+            client.delete(key)
+        client.close()
