@@ -46,6 +46,7 @@ bench: install
 	$(VENV)/bin/python bench/password_reset.py
 	$(VENV)/bin/python bench/slow_clients.py
 	$(VENV)/bin/python bench/start_link_timing.py
+	$(VENV)/bin/python bench/load.py --short
 
 ## Mutation testing of the core rules (not in CI; slow). MUTATE=petition_app.privacy* limits it to one module.
 MUTATE ?=

@@ -47,10 +47,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _init_blueprints(app)
 
-    from petition_app import backup, checks, cli, errors, health, security, templating
+    from petition_app import assets, backup, checks, cli, errors, health, pagecache, security, templating
     from petition_app.campaigns import lifecycle
 
     security.init_app(app)
+    pagecache.init_app(app)
+    assets.init_app(app)
     lifecycle.init_app(app)
     checks.init_app(app)
     health.init_app(app)
@@ -76,7 +78,8 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     mail.init_app(app)
     login_manager.init_app(app)
-    app.extensions["petition_cache"] = make_cache(app.config.get("REDIS_URL"), app.config["REDIS_KEY_PREFIX"])
+    app.extensions["petition_cache"] = make_cache(app.config.get("REDIS_URL"), app.config["REDIS_KEY_PREFIX"],
+                                                  str(Path(app.instance_path) / "cache-stamp"))
     import petition_app.models  # noqa: F401  (register the tables)
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
+import uuid
 from functools import lru_cache
 from typing import Any
 
@@ -20,11 +22,33 @@ def redis_client(url: str):
 
 
 class MemoryCache:
-    def __init__(self) -> None:
+    """One process's cache. With a stamp file, `clear_shared` in any process empties every process's cache."""
+
+    def __init__(self, stamp_path: str | None = None) -> None:
         self._data: dict[str, tuple[float, Any]] = {}
         self._lock = threading.Lock()
+        self._stamp_path = stamp_path
+        self._stamp = self._read_stamp()
+
+    def _read_stamp(self) -> tuple[int, int] | None:
+        if not self._stamp_path:
+            return None
+        try:
+            st = os.stat(self._stamp_path)
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns)
+
+    def _check_stamp(self) -> None:
+        if self._stamp_path:
+            stamp = self._read_stamp()
+            if stamp != self._stamp:
+                with self._lock:
+                    self._data.clear()
+                    self._stamp = stamp
 
     def get(self, key: str) -> Any | None:
+        self._check_stamp()
         item = self._data.get(key)
         if item is None or item[0] < time.monotonic():
             return None
@@ -44,6 +68,17 @@ class MemoryCache:
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
+
+    def drop_prefix(self, prefix: str) -> None:
+        """Drop the keys under a prefix here, and everything in the other workers on this machine (stamp file)."""
+        if self._stamp_path:
+            tmp = f"{self._stamp_path}.{uuid.uuid4().hex}"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.close(fd)
+            os.replace(tmp, self._stamp_path)  # a new inode: every process sees a new stamp
+        with self._lock:
+            self._data = {k: v for k, v in self._data.items() if not k.startswith(prefix)}
+            self._stamp = self._read_stamp()
 
 
 class RedisCache:
@@ -78,6 +113,14 @@ class RedisCache:
         except Exception as error:
             log.warning("cache unavailable: %s", type(error).__name__)
 
+    def drop_prefix(self, prefix: str) -> None:
+        try:
+            keys = list(self._client.scan_iter(self._prefix + prefix + "*", count=500))
+            if keys:
+                self._client.delete(*keys)
+        except Exception as error:
+            log.warning("cache unavailable: %s", type(error).__name__)
 
-def make_cache(redis_url: str | None, key_prefix: str = "petition_app:"):
-    return RedisCache(redis_url, key_prefix + "cache:") if redis_url else MemoryCache()
+
+def make_cache(redis_url: str | None, key_prefix: str = "petition_app:", stamp_path: str | None = None):
+    return RedisCache(redis_url, key_prefix + "cache:") if redis_url else MemoryCache(stamp_path)

@@ -120,6 +120,11 @@ class Config:
         # Live regions.
         self.COUNTER_POLL_SECONDS = _int(env.get("COUNTER_POLL_SECONDS"), 10)
         self.COUNTER_CACHE_SECONDS = _int(env.get("COUNTER_CACHE_SECONDS"), 3)
+        # Rows a campaign's count is spread over, so concurrent signers do not queue on one row (PostgreSQL).
+        self.COUNTER_SHARDS = _int(env.get("COUNTER_SHARDS"), 16)
+        # Public pages are the same bytes for every visitor: rendered once per page and language, kept this long
+        # (dropped at once when content changes) and allowed in shared caches for as long.
+        self.PAGE_CACHE_SECONDS = _int(env.get("PAGE_CACHE_SECONDS"), 10)
 
         # Signer data.
         self.SIGNATURE_TIME_PRECISION = env.get("SIGNATURE_TIME_PRECISION") or "hour"

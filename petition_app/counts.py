@@ -1,14 +1,21 @@
-"""Signature counts: exact in the database, cheap to read through a short-lived cache."""
+"""Signature counts: exact in the database, cheap to read through a short-lived cache.
+
+A campaign's online count is `campaigns.signature_count` (the base `flask recount` folds into) plus the sum of its
+rows in `campaign_counts`. Each signing transaction adds to one of COUNTER_SHARDS rows chosen at random, so on
+PostgreSQL concurrent signers of one campaign do not all wait for the lock on one hot row.
+"""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from petition_app.extensions import db
-from petition_app.models import Campaign, Signature
+from petition_app.models import Campaign, CampaignCount, Signature
 
 LADDER = (1, 2, 5)
 
@@ -56,26 +63,65 @@ def cached_snapshot(slug: str) -> dict[str, Any] | None:
 
 
 def forget(slug: str) -> None:
+    """Drop the cached counter of a campaign (after a change of what it shows, not after every signature)."""
     _cache().delete(f"counter:{slug}")
+    for language in current_app.config["LANGUAGES"]:
+        _cache().delete(f"counter-html:{language}:{slug}")
+
+
+def _shards() -> int:
+    return max(1, int(current_app.config.get("COUNTER_SHARDS", 16)))
+
+
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert_statement():
+    """INSERT ... ON CONFLICT DO UPDATE for this database, built once (its compiled form is then cached)."""
+    name = db.session.get_bind().dialect.name
+    if name not in _UPSERTS:
+        dialect = postgresql if name == "postgresql" else sqlite
+        stmt = dialect.insert(CampaignCount)
+        _UPSERTS[name] = stmt.on_conflict_do_update(
+            index_elements=[CampaignCount.campaign_id, CampaignCount.shard],
+            set_={"n": CampaignCount.n + stmt.excluded.n},
+        )
+    return _UPSERTS[name]
 
 
 def add(campaign_id: int, delta: int) -> None:
-    """Move a campaign's count inside the caller's transaction with one atomic UPDATE (no read-modify-write)."""
-    db.session.execute(
-        update(Campaign)
-        .where(Campaign.id == campaign_id)
-        .values(signature_count=Campaign.signature_count + delta)
-        .execution_options(synchronize_session=False)
-    )
+    """Move a campaign's count inside the caller's transaction: one atomic upsert on a random shard.
+
+    SQL: INSERT INTO campaign_counts (campaign_id, shard, n) VALUES (:id, :shard, :delta)
+         ON CONFLICT (campaign_id, shard) DO UPDATE SET n = campaign_counts.n + excluded.n
+    """
+    if delta:
+        shard = secrets.randbelow(_shards())
+        db.session.execute(_upsert_statement(), {"campaign_id": campaign_id, "shard": shard, "n": delta})
 
 
 def recount(campaign: Campaign) -> int:
-    """Repair a campaign's stored count from its rows; returns the corrected count."""
-    query = select(func.count()).select_from(Signature).where(Signature.campaign_id == campaign.id)
+    """Fold a campaign's shards into its base and repair the count from its rows; returns the corrected count.
+
+    Exact while people sign: every shard row exists and is locked (zeroed) before the rows are counted, so a
+    signer either committed before the count or adds to a zeroed shard after it.
+    """
+    campaign_id, slug = campaign.id, campaign.slug
+    db.session.commit()
+    db.session.execute(_upsert_statement(), [{"campaign_id": campaign_id, "shard": s, "n": 0} for s in range(_shards())])
+    db.session.commit()
+    db.session.execute(
+        update(CampaignCount).where(CampaignCount.campaign_id == campaign_id).values(n=0)
+        .execution_options(synchronize_session=False)
+    )
+    query = select(func.count()).select_from(Signature).where(Signature.campaign_id == campaign_id)
     if campaign.count_confirmed_only:
         query = query.where(Signature.confirmed_at.is_not(None))
     counted = db.session.execute(query).scalar_one()
-    campaign.signature_count = counted
+    db.session.execute(
+        update(Campaign).where(Campaign.id == campaign_id).values({Campaign.count_base: counted})
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
-    forget(campaign.slug)
+    forget(slug)
     return counted

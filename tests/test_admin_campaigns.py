@@ -398,7 +398,7 @@ def test_preview_rejects_huge_texts_and_strangers(app, editor, client):
     assert response.status_code == 413
     assert "too long to preview" in response.get_data(as_text=True)
     assert editor.post("/admin/preview", data={"source": "x"}).status_code == 400  # no CSRF token
-    response = client.post("/admin/preview", data={"source": "x"}, headers={"X-CSRFToken": csrf_token(client)})
+    response = client.post("/admin/preview", data={"source": "x"}, headers={"X-CSRFToken": csrf_token(client, "/admin/login")})
     assert response.status_code == 303 and "/admin/login" in response.headers["Location"]
 
 

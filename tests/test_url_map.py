@@ -34,9 +34,14 @@ def test_every_post_route_refuses_a_request_without_csrf_token(app, client):
 
 def test_csrf_exemptions_are_exactly_the_token_authorised_routes(app):
     from petition_app.extensions import csrf
+    from petition_app.security import PUBLIC_BLUEPRINTS, TOKEN_AUTHORISED_ENDPOINTS
 
     exempt = {name.rsplit(".", 1)[-1] for name in csrf._exempt_views}
     assert exempt == {e.split(".")[-1] for e in TOKEN_AUTHORISED}
+    assert TOKEN_AUTHORISED_ENDPOINTS == TOKEN_AUTHORISED
+    # Public blueprints trade Flask-WTF's session token for the same-site rule and the shared token; admin never.
+    assert {bp.name for bp in csrf._exempt_blueprints} == set(PUBLIC_BLUEPRINTS)
+    assert "admin" not in PUBLIC_BLUEPRINTS
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])

@@ -18,11 +18,10 @@ IS_PUBLIC = and_(
 
 def public_campaign_or_404(slug: str) -> Campaign:
     """The public campaign at this address; a former address answers GETs with a 301 to the current one."""
-    campaign = db.session.execute(
-        select(Campaign)
-        .where(Campaign.slug == slug, IS_PUBLIC)
-        .options(selectinload(Campaign.partners), selectinload(Campaign.updates))
-    ).scalar_one_or_none()
+    query = select(Campaign).where(Campaign.slug == slug, IS_PUBLIC)
+    if request.method in ("GET", "HEAD"):  # a page shows partners and updates; a form post needs neither
+        query = query.options(selectinload(Campaign.partners), selectinload(Campaign.updates))
+    campaign = db.session.execute(query).scalar_one_or_none()
     if campaign is not None:
         return campaign
     campaign = renamed_campaign(slug)

@@ -16,12 +16,14 @@ from petition_app.campaigns.queries import (
     redirect_to_current_slug,
     renamed_campaign,
 )
+from petition_app.pagecache import encoded_response, public_page
 from petition_app.signing.forms import SignForm
 
 bp = Blueprint("campaigns", __name__)
 
 
 @bp.get("/")
+@public_page
 def index():
     campaigns = open_campaigns()
     return render_template(
@@ -30,6 +32,7 @@ def index():
 
 
 @bp.get("/campaigns/<slug>")
+@public_page
 def show(slug: str):
     campaign = public_campaign_or_404(slug)
     form = SignForm(locale=str(get_locale()))
@@ -37,6 +40,7 @@ def show(slug: str):
 
 
 @bp.get("/campaigns/<slug>/thanks")
+@public_page
 def thanks(slug: str):
     campaign = public_campaign_or_404(slug)
     return render_template("campaigns/thanks.html", **campaign_context(campaign, thanks=True))
@@ -44,24 +48,27 @@ def thanks(slug: str):
 
 @bp.get("/campaigns/<slug>/counter")
 def counter(slug: str):
-    """The counter fragment for polling: served from the cache; a matching ETag answers 304 before any rendering."""
-    snap = counts.cached_snapshot(slug)
-    if snap is None:
-        renamed = renamed_campaign(slug)
-        if renamed is None:
-            abort(404)
-        return redirect_to_current_slug(renamed.slug)
+    """The counter fragment for polling: rendered once per language while the cached count lasts; 304 on its ETag."""
     seconds = current_app.config["COUNTER_CACHE_SECONDS"]
-    poll = current_app.config["COUNTER_POLL_SECONDS"]
-    etag = hashlib.sha1(f"{get_locale()}|{poll}|{sorted(snap.items())}".encode(), usedforsecurity=False).hexdigest()
-    if etag in request.if_none_match:
-        response = make_response("", 304)
-    else:
-        response = make_response(render_template("campaigns/_counter_fragment.html", snap=snap))
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = f"public, max-age={seconds}, stale-while-revalidate={seconds * 2}"
-    response.headers["Vary"] = "Accept-Language, Cookie"
-    return response
+    cache = current_app.extensions["petition_cache"]
+    key = f"counter-html:{get_locale()}:{slug}"
+    entry = cache.get(key) if seconds > 0 else None
+    if entry is None:
+        snap = counts.cached_snapshot(slug)
+        if snap is None:
+            renamed = renamed_campaign(slug)
+            if renamed is None:
+                abort(404)
+            return redirect_to_current_slug(renamed.slug)
+        body = render_template("campaigns/_counter_fragment.html", snap=snap)
+        entry = {"body": body, "etag": hashlib.sha1(body.encode(), usedforsecurity=False).hexdigest()}
+        if seconds > 0:
+            cache.set(key, entry, seconds)
+    response = encoded_response(entry["body"], entry["etag"])
+    response.headers["Cache-Control"] = (
+        f"public, max-age={seconds}, stale-while-revalidate={seconds * 2}, stale-if-error=86400")
+    response.vary.update(("Accept-Language", "Cookie"))
+    return response.make_conditional(request)
 
 
 @bp.get("/campaigns/<slug>/actions")

@@ -61,3 +61,20 @@ def load_command() -> None:
     """Load the demo campaigns (idempotent)."""
     orgs, campaigns = load_demo()
     click.echo(f"Demo content: {orgs} organisations and {campaigns} campaigns added.")
+
+
+@demo_cli.command("bulk-signatures")
+@click.argument("slug")
+@click.argument("n", type=click.IntRange(min=1, max=100_000_000))
+def bulk_signatures_command(slug: str, n: int) -> None:
+    """Add N synthetic, confirmed signatures to a campaign (for benchmarks; nothing personal)."""
+    import time
+
+    from petition_app.demo.bulk import bulk_signatures
+
+    campaign = db.session.execute(select(Campaign).where(Campaign.slug == slug)).scalar_one_or_none()
+    if campaign is None:
+        raise click.ClickException(f"No campaign with the address {slug!r}.")
+    started = time.perf_counter()
+    bulk_signatures(campaign, n)
+    click.echo(f"{slug}: {n} signatures added in {time.perf_counter() - started:.1f} s.")

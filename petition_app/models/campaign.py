@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     event,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from petition_app.extensions import db
@@ -69,8 +70,8 @@ class Campaign(db.Model):
     # Count only confirmed signatures (the default). Counting unconfirmed ones lets anyone learn whether an address
     # has signed (sign with it and watch the count); an organiser may opt in to that, explicitly.
     count_confirmed_only: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Online signatures that count; kept exact by the signing transaction (see signing.service).
-    signature_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Online signatures that count, folded by `flask recount`; the rest is in counter shards (see counts.py).
+    count_base: Mapped[int] = mapped_column("signature_count", Integer, default=0)
 
     status: Mapped[CampaignStatus] = mapped_column(
         Enum(CampaignStatus, name="campaign_status", native_enum=False, length=16,
@@ -124,6 +125,20 @@ class Campaign(db.Model):
     @property
     def total_count(self) -> int:
         return self.signature_count + self.offline_count
+
+    @hybrid_property
+    def signature_count(self) -> int:
+        """Online signatures that count: the folded base plus the counter shards."""
+        return (self.count_base or 0) + (getattr(self, "count_pending", None) or 0)
+
+    @signature_count.inplace.expression
+    @classmethod
+    def _signature_count_expression(cls):
+        return cls.count_base + cls.count_pending
+
+    @signature_count.inplace.setter
+    def _signature_count_setter(self, value: int) -> None:
+        self.count_base = value - (getattr(self, "count_pending", None) or 0)
 
     def __repr__(self) -> str:
         return f"<Campaign {self.slug}>"

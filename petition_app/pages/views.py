@@ -13,6 +13,7 @@ from petition_app.extensions import db
 from petition_app.i18n import LANGUAGE_COOKIE
 from petition_app.markup import render_markdown
 from petition_app.models import SitePage
+from petition_app.pagecache import public_page
 
 bp = Blueprint("pages", __name__)
 
@@ -45,21 +46,25 @@ def _page(name: str):
 
 
 @bp.get("/privacy")
+@public_page
 def privacy():
     return _page("privacy")
 
 
 @bp.get("/terms")
+@public_page
 def terms():
     return _page("terms")
 
 
 @bp.get("/contact")
+@public_page
 def contact():
     return _page("contact")
 
 
 @bp.get("/faq")
+@public_page
 def faq():
     return _page("faq")
 

@@ -4,13 +4,13 @@ from functools import lru_cache
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import BooleanField, EmailField, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 from wtforms.widgets import html_params
 
 from petition_app.i18n import country_choices, country_codes
+from petition_app.security import PublicForm
 from petition_app.validators import NoControlCharacters, PersonName, Phone, clean_text
 
 
@@ -35,7 +35,7 @@ class CountrySelect:
         return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")  # noqa: S704  # nosec B704
 
 
-class SignForm(FlaskForm):
+class SignForm(PublicForm):
     first_name = StringField(
         _l("First name"),
         filters=[clean_text],

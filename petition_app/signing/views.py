@@ -29,6 +29,7 @@ def _sign_limit() -> str:
 @limiter.limit(_sign_limit)
 def sign_view(slug: str):
     campaign = public_campaign_or_404(slug)
+    current_slug = campaign.slug  # read now: after the commit it would cost a reload
     locale = str(get_locale())
     form = SignForm(locale=locale)
     if not campaign.is_open:
@@ -53,7 +54,7 @@ def sign_view(slug: str):
         if outcome is Outcome.CLOSED:
             return _render_form(campaign, form, status=409)
     if not htmx:
-        return redirect(url_for("campaigns.thanks", slug=campaign.slug), code=303)
+        return redirect(url_for("campaigns.thanks", slug=current_slug), code=303)
     context = campaign_context(campaign, thanks=True)
     body = render_block("campaigns/show.html", "sign_region", **context) + render_template(
         "campaigns/_counter_oob.html", snap=context["snap"]

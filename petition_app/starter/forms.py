@@ -12,6 +12,7 @@ from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringF
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, ValidationError
 
 from petition_app.i18n import LANGUAGE_NAMES
+from petition_app.security import PublicForm
 from petition_app.validators import NoControlCharacters, VisibleName, clean_text
 
 GOAL_MIN, GOAL_MAX, GOAL_DEFAULT = 1, 10_000_000, 1000
@@ -54,7 +55,7 @@ class MaxLength:
         Length(max=current_app.config[self.config_key], message=_TOO_LONG)(form, field)
 
 
-class StartForm(FlaskForm):
+class StartForm(PublicForm):
     public_name = StringField(
         _l("Name of your group, or your own name"),
         filters=[clean_text],
@@ -145,7 +146,7 @@ class StartForm(FlaskForm):
         return bool(self.website.data)
 
 
-class LinkRequestForm(FlaskForm):
+class LinkRequestForm(PublicForm):
     email = EmailField(
         _l("The email address you started the campaign with"),
         filters=[clean_text],
@@ -158,7 +159,7 @@ class LinkRequestForm(FlaskForm):
     website = StringField(_l("Leave this field empty"), render_kw={"autocomplete": "off", "tabindex": "-1"})
 
 
-class StarterUpdateForm(FlaskForm):
+class StarterUpdateForm(PublicForm):
     title = StringField(
         _l("Title (optional)"),
         filters=[clean_text],

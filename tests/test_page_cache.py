@@ -1,0 +1,166 @@
+"""Public pages: the same bytes for every anonymous visitor, cacheable, revalidated, compressed, kept fresh."""
+
+from __future__ import annotations
+
+import gzip
+
+import brotli
+import pytest
+import sqlalchemy as sa
+
+from petition_app.extensions import db
+from petition_app.models import Campaign, Role
+from tests.conftest import csrf_token, log_in, make_org, make_user
+
+PUBLIC_PAGES = ["/", "/campaigns/pc", "/campaigns/pc/thanks", "/privacy", "/faq"]
+
+
+@pytest.fixture
+def cached_app(make_app):
+    app = make_app(PAGE_CACHE_SECONDS=60)
+    with app.app_context():
+        yield app
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_anonymous_visitors_get_identical_bytes_and_no_cookie(cached_app, make_campaign, path):
+    make_campaign(slug="pc")
+    first = cached_app.test_client().get(path, headers={"Accept-Language": "en"})
+    second = cached_app.test_client().get(path, headers={"Accept-Language": "en"})
+    assert first.status_code == second.status_code == 200
+    assert first.data == second.data
+    assert "Set-Cookie" not in first.headers and "Set-Cookie" not in second.headers
+    cache_control = first.headers["Cache-Control"]
+    assert cache_control.startswith("public, max-age=0, s-maxage=60")
+    assert "stale-while-revalidate=" in cache_control and "stale-if-error=" in cache_control
+    assert {"Accept-Language", "Cookie", "Accept-Encoding"} <= set(first.vary)
+    assert first.headers["ETag"]
+
+
+def test_a_matching_etag_answers_304_with_no_body(cached_app, make_campaign):
+    make_campaign(slug="pc")
+    client = cached_app.test_client()
+    etag = client.get("/campaigns/pc").headers["ETag"]
+    again = client.get("/campaigns/pc", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    assert client.get("/campaigns/pc", headers={"If-None-Match": '"other"'}).status_code == 200
+
+
+def test_a_cached_page_is_served_without_touching_the_database(cached_app, make_campaign):
+    make_campaign(slug="pc")
+    client = cached_app.test_client()
+    assert client.get("/campaigns/pc").status_code == 200
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        for _ in range(3):
+            assert client.get("/campaigns/pc").status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert statements == []
+
+
+def test_languages_are_cached_apart(cached_app, make_campaign):
+    make_campaign(slug="pc")
+    english = cached_app.test_client().get("/privacy", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    russian = cached_app.test_client().get("/privacy", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert '<html lang="en">' in english and '<html lang="ru">' in russian
+
+
+def test_an_admin_edit_shows_on_the_cached_page_at_once(cached_app, make_campaign):
+    org = make_org("org-pc")
+    campaign = make_campaign(slug="pc", org=org, title="Old title")
+    visitor = cached_app.test_client()
+    assert "Old title" in visitor.get("/campaigns/pc").get_data(as_text=True)
+    assert "Old title" in visitor.get("/").get_data(as_text=True)
+    make_user("ed@example.org", (org, Role.EDITOR))
+    editor = log_in(cached_app, "ed@example.org")
+    path = f"/admin/campaigns/{campaign.id}/edit"
+    from tests.test_admin_campaigns import fields
+
+    response = editor.post(path, data={**fields(org, slug="pc", title="New title"),
+                                       "csrf_token": csrf_token(editor, path)})
+    assert response.status_code == 303
+    assert "New title" in visitor.get("/campaigns/pc").get_data(as_text=True)
+    assert "New title" in visitor.get("/").get_data(as_text=True)
+
+
+def test_a_change_committed_by_another_worker_drops_this_workers_pages(make_app, app_config, make_campaign):
+    """Two app instances on one machine (two gunicorn workers) share no memory, only the instance folder."""
+    worker_a = make_app(PAGE_CACHE_SECONDS=60)
+    worker_b = make_app(PAGE_CACHE_SECONDS=60)
+    with worker_a.app_context():
+        make_campaign(slug="pc", title="Before")
+    assert "Before" in worker_a.test_client().get("/campaigns/pc").get_data(as_text=True)
+    with worker_b.app_context():
+        campaign = db.session.execute(sa.select(Campaign).where(Campaign.slug == "pc")).scalar_one()
+        campaign.title = "After"
+        db.session.commit()
+    assert "After" in worker_a.test_client().get("/campaigns/pc").get_data(as_text=True)
+
+
+def test_signatures_do_not_drop_the_page_cache(cached_app, make_campaign):
+    from petition_app.signing.service import SignatureInput, sign
+
+    campaign = make_campaign(slug="pc")
+    client = cached_app.test_client()
+    etag = client.get("/campaigns/pc").headers["ETag"]
+    sign(campaign, SignatureInput("A", "B", "a@example.org", "FR"))
+    assert client.get("/campaigns/pc", headers={"If-None-Match": etag}).status_code == 304
+
+
+@pytest.mark.parametrize(("encoding", "decode"), [("br", brotli.decompress), ("gzip", gzip.decompress)])
+def test_public_pages_are_compressed_and_decompress_to_the_same_page(cached_app, make_campaign, encoding, decode):
+    make_campaign(slug="pc")
+    plain = cached_app.test_client().get("/campaigns/pc", headers={"Accept-Encoding": "identity"})
+    packed = cached_app.test_client().get("/campaigns/pc", headers={"Accept-Encoding": encoding})
+    assert "Content-Encoding" not in plain.headers
+    assert packed.headers["Content-Encoding"] == encoding
+    assert len(packed.data) < len(plain.data) / 3
+    assert decode(packed.data) == plain.data
+    assert packed.headers["ETag"] != plain.headers["ETag"]
+
+
+def test_with_redis_pages_are_shared_and_dropped_after_a_content_commit(make_app):
+    """With REDIS_URL every worker reads the same cached page and the same drop; the test deletes what it made."""
+    import os
+    import uuid
+
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        if os.environ.get("REQUIRE_REDIS", "") not in ("", "0"):
+            pytest.fail(f"Redis is required (REQUIRE_REDIS=1) but unreachable: {error}")
+        pytest.skip(f"Redis unreachable at {url}: {error}")
+    slug = "redis-" + uuid.uuid4().hex[:8]
+    worker_a, worker_b = make_app(REDIS_URL=url, PAGE_CACHE_SECONDS=60), make_app(REDIS_URL=url, PAGE_CACHE_SECONDS=60)
+    try:
+        with worker_a.app_context():
+            from petition_app.models import Organisation
+
+            campaign = Campaign(slug=slug, title="Before", lead="", organisation=Organisation(slug=slug, name="O"),
+                                goal=10, status="open")
+            db.session.add(campaign)
+            db.session.commit()
+        first = worker_a.test_client().get(f"/campaigns/{slug}")
+        keys = [k.decode() for k in client.scan_iter(f"*page:*/campaigns/{slug}")]
+        assert len(keys) == 1
+        assert worker_b.test_client().get(f"/campaigns/{slug}").data == first.data
+        with worker_b.app_context():
+            db.session.execute(sa.select(Campaign).where(Campaign.slug == slug)).scalar_one().title = "After"
+            db.session.commit()
+        assert list(client.scan_iter(f"*page:*/campaigns/{slug}")) == []
+        assert "After" in worker_a.test_client().get(f"/campaigns/{slug}").get_data(as_text=True)
+    finally:
+        for key in client.scan_iter(f"*{slug}*"):
+            client.delete(key)
+        client.close()
