@@ -9,18 +9,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from petition_app import sealing, tokens
+from petition_app import mailer, privacy, sealing, tokens
 from petition_app.extensions import db
 from petition_app.models import Campaign, CampaignStatus, OutboxMessage, OutboxStatus, Signature, Token
 from petition_app.privacy import coarse_now, email_hash, normalise_email, signer_hash_key
 from petition_app.signing import service
 from petition_app.signing.service import Outcome, SignatureInput
 from tests.conftest import csrf_token, log_in, make_org, make_user
+from tests.mailbox import Mailbox, SMTPServer
 
 
 def person(first: str, email: str, country: str = "DE", **fields) -> SignatureInput:
@@ -46,17 +48,50 @@ def outbox(**where) -> list[OutboxMessage]:
     return list(db.session.execute(query).scalars())
 
 
-def link(message: OutboxMessage, purpose: str) -> str:
-    match = re.search(rf"http://localhost/s/{purpose}/([A-Za-z0-9_-]+)", message.text_body)
-    assert match, f"no {purpose} link in the {message.kind} mail"
+def delivered(app, message: OutboxMessage) -> str:
+    """The mail as the worker wrote it out (with no MAIL_SERVER, as .eml files): what the signer receives."""
+    [eml] = Path(app.config["MAIL_DIR"]).glob(f"*-{message.id}-{message.kind}.eml")
+    return eml.read_text()
+
+
+def link(text: str, purpose: str) -> str:
+    match = re.search(rf"http://localhost/s/{purpose}/([A-Za-z0-9_-]+)", text)
+    assert match, f"no {purpose} link in the mail"
     return match.group(1)
 
 
 def undeliverable(message_ids: list[int]) -> bool:
     """These mails will never go out and hold nothing personal any more (wiped and cancelled, or deleted)."""
     left = [m for m in outbox() if m.id in message_ids]
-    return all(m.status != OutboxStatus.QUEUED and not m.to_address and "/s/" not in (m.text_body or "")
-               and "/s/" not in (m.html_body or "") and "/s/" not in (m.headers or "") for m in left)
+    return all(m.status != OutboxStatus.QUEUED and m.payload is None for m in left)
+
+
+class Refusing(Mailbox):
+    """A real SMTP server that takes every mail up to its end, then refuses it with `code`."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self.code = code
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        return f"{self.code} not now"
+
+
+@pytest.fixture
+def refusing_smtp(app):
+    """Point the app at a server that defers every mail (451): the worker renders each signer's mail, issues its
+    links and keeps it queued, rendered, for a later attempt. `refusing_smtp("550")` refuses for good instead."""
+    servers = []
+
+    def start(code: str = "451") -> SMTPServer:
+        server = SMTPServer(box=Refusing(code)).start()
+        servers.append(server)
+        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_TIMEOUT=5)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
 # -- addresses and the keyed hash ---------------------------------------------------------------------------------
@@ -253,7 +288,7 @@ def test_purging_stale_unconfirmed_signatures_debits_each_campaign_its_own_and_s
     assert row("fresh1@example.org", everyone) is not None and row("stale0@example.org", untouched) is not None
     db.session.expire_all()
     assert undeliverable(stale_mail)
-    assert [m.to_address for m in kept_mail] == ["fresh1@example.org"]
+    assert [mailer.recipient(m) for m in kept_mail] == ["fresh1@example.org"]
     assert [m.status for m in kept_mail] == [OutboxStatus.QUEUED]
     assert service.purge_unconfirmed() == {}
 
@@ -279,6 +314,7 @@ def test_purge_deletes_expired_link_tokens_only(app, make_campaign):
     campaign = make_campaign(count_confirmed_only=False)
     service.sign(campaign, person("A", "a@example.org"))
     signature = row("a@example.org", campaign)
+    assert mailer.send_due() == 1  # the worker issues the mail's confirm, withdraw and unsubscribe links
     live = db.session.execute(sa.select(sa.func.count()).select_from(Token)).scalar_one()
     tokens.issue(tokens.CONFIRM, -1, signature_id=signature.id)
     db.session.commit()
@@ -295,15 +331,20 @@ def _tokens_of(signature_id: int) -> int:
 
 
 @pytest.mark.parametrize("confirmed_only", [False, True])
-def test_withdrawing_one_signature_removes_its_data_and_mail_and_nobody_elses(app, make_campaign, confirmed_only):
+def test_withdrawing_one_signature_removes_its_data_and_mail_and_nobody_elses(app, make_campaign, refusing_smtp,
+                                                                               confirmed_only):
     campaign = make_campaign(count_confirmed_only=confirmed_only)
     other_campaign = make_campaign(count_confirmed_only=confirmed_only)
     for first in ("Anna", "Boris"):
         service.sign(campaign, person(first, f"{first.lower()}@example.org", phone="+4915112345678"))
-        service.confirm(row(f"{first.lower()}@example.org", campaign))
     service.sign(other_campaign, person("Anna", "anna@example.org"))
-    service.confirm(row("anna@example.org", other_campaign))
     service.sign(campaign, person("Chen", "chen@example.org"))  # unconfirmed: counts only when everyone counts
+    # The server defers every mail: each is rendered with its three links and stays queued.
+    refusing_smtp("451")
+    assert mailer.send_due() == 4
+    for email, signed in (("anna@example.org", campaign), ("boris@example.org", campaign),
+                          ("anna@example.org", other_campaign)):
+        service.confirm(row(email, signed))
     anna, boris = row("anna@example.org", campaign), row("boris@example.org", campaign)
     anna_elsewhere = row("anna@example.org", other_campaign)
     anna_id = anna.id
@@ -321,21 +362,31 @@ def test_withdrawing_one_signature_removes_its_data_and_mail_and_nobody_elses(ap
     for neighbour in (boris, anna_elsewhere):
         assert _tokens_of(neighbour.id) == 3
         [mail] = outbox(signature_id=neighbour.id)
-        assert mail.status == OutboxStatus.QUEUED and mail.to_address.endswith("@example.org")
-        assert "/s/withdraw/" in mail.text_body
+        assert mail.status == OutboxStatus.QUEUED and mailer.recipient(mail).endswith("@example.org")
+        assert "/s/withdraw/" in mailer.open_payload(mail)["text"]
     assert row("boris@example.org", campaign).phone == "+4915112345678"
 
     service.withdraw(row("chen@example.org", campaign))
     assert count_of(campaign) == 1  # Boris; an unconfirmed signer leaves a confirmed-only count alone
 
 
-def test_withdrawing_a_sent_mail_signature_wipes_the_sent_copy_too(app, make_campaign):
+def test_withdrawing_a_sent_mail_signature_wipes_the_sent_copy_too(app, make_campaign, refusing_smtp):
     campaign = make_campaign(count_confirmed_only=False)
     service.sign(campaign, person("Anna", "anna@example.org"))
-    [mail] = outbox()
-    mail.status = OutboxStatus.SENT
-    db.session.commit()
-    assert mail.to_address == "anna@example.org" and not undeliverable([mail.id])
+    service.sign(campaign, person("Boris", "boris@example.org"))
+    # Boris's mail goes out: the sent copy keeps neither the mail nor its link to his signature.
+    [_, boris_mail] = outbox()
+    assert mailer.send_due() == 2  # no MAIL_SERVER: written out as files
+    db.session.expire_all()
+    assert "boris@example.org" in delivered(app, boris_mail)
+    assert (boris_mail.status, boris_mail.payload, boris_mail.signature_id) == (OutboxStatus.SENT, None, None)
+    # Anna signs again; the server refuses her mail for good: the failed copy is kept, rendered, for a retry.
+    assert service.sign(campaign, person("Anna", "anna@example.org")) is Outcome.DUPLICATE
+    refusing_smtp("550")
+    assert mailer.send_due() == 1
+    [mail] = outbox(signature_id=row("anna@example.org", campaign).id)
+    assert mail.status == OutboxStatus.FAILED
+    assert mailer.recipient(mail) == "anna@example.org" and not undeliverable([mail.id])
     service.withdraw(row("anna@example.org", campaign))
     assert undeliverable([mail.id])
 
@@ -347,7 +398,9 @@ def test_each_mailed_link_opens_only_its_own_page(app, make_campaign):
     campaign = make_campaign(slug="links", count_confirmed_only=False)
     service.sign(campaign, person("Anna", "anna@example.org", consent_email=True))
     [mail] = outbox()
-    raw = {purpose: link(mail, purpose) for purpose in ("confirm", "withdraw", "unsubscribe")}
+    assert mailer.send_due() == 1  # no MAIL_SERVER: written out as a file
+    text = delivered(app, mail)
+    raw = {purpose: link(text, purpose) for purpose in ("confirm", "withdraw", "unsubscribe")}
     assert len(set(raw.values())) == 3
     client = app.test_client()
     for page in ("confirm", "withdraw", "unsubscribe"):
@@ -417,7 +470,7 @@ def test_signing_again_finds_the_earlier_signature_of_this_campaign_among_severa
     assert service.sign(first, person("Anna", "ANNA@example.org")) is Outcome.DUPLICATE
     assert (count_of(first), count_of(second)) == (2, 1)
     again = outbox(signature_id=anna_first.id)
-    assert len(again) == mails_first + 1 and again[-1].to_address.lower() == "anna@example.org"
+    assert len(again) == mails_first + 1 and mailer.recipient(again[-1]).lower() == "anna@example.org"
     assert len(outbox(signature_id=row("anna@example.org", second).id)) == mails_second
 
 
@@ -436,7 +489,8 @@ def test_signing_again_through_the_page_answers_like_a_first_signature(app, make
 # -- erasure at the end of retention ------------------------------------------------------------------------------
 
 
-def test_erasure_removes_names_email_phone_sealed_box_and_hash_of_long_closed_campaigns_only(app, make_campaign):
+def test_erasure_removes_names_email_phone_sealed_box_and_hash_of_long_closed_campaigns_only(app, make_campaign,
+                                                                                                 refusing_smtp):
     public, _private = sealing.generate_keypair()
     sealed_org = make_org("sealed-org", public_key=public)
     old_plain = make_campaign(slug="old-plain", count_confirmed_only=False)
@@ -447,6 +501,8 @@ def test_erasure_removes_names_email_phone_sealed_box_and_hash_of_long_closed_ca
         service.sign(campaign, person("Anna", "anna@example.org", phone="+4915112345678", consent_sms=True,
                                       consent_email=True))
         service.sign(campaign, person("Boris", "boris@example.org", country="FR"))
+    refusing_smtp("451")  # each mail is rendered, its links issued, and kept queued for a later attempt
+    assert mailer.send_due() == 8
     service.confirm(row("anna@example.org", old_plain))
     for campaign, days in ((old_plain, 800), (old_sealed, 800), (recent, 100)):
         campaign.status = CampaignStatus.CLOSED
@@ -456,6 +512,9 @@ def test_erasure_removes_names_email_phone_sealed_box_and_hash_of_long_closed_ca
     assert row("anna@example.org", old_sealed).sealed is not None
     old_ids = {c.id: [s.id for s in db.session.execute(sa.select(Signature).where(Signature.campaign_id == c.id))
                       .scalars()] for c in (old_plain, old_sealed)}
+    for ids in old_ids.values():
+        assert db.session.execute(sa.select(sa.func.count()).select_from(Token).where(
+            Token.signature_id.in_(ids))).scalar_one() == 6
 
     assert service.erase_closed(dry_run=True) == {"old-plain": 2, "old-sealed": 2}
     assert row("anna@example.org", old_plain) is not None
@@ -470,7 +529,8 @@ def test_erasure_removes_names_email_phone_sealed_box_and_hash_of_long_closed_ca
         assert [r.country for r in rows] == ["DE", "FR"]
         assert [r.consent_sms for r in rows] == [True, False]
         assert count_of(campaign) == 2
-        assert all(m.to_address is None and m.text_body == "" for m in outbox(campaign_id=campaign.id))
+        mails = outbox(campaign_id=campaign.id)
+        assert len(mails) == 2 and all(m.payload is None and m.status == OutboxStatus.CANCELLED for m in mails)
         assert db.session.execute(sa.select(sa.func.count()).select_from(Token).where(
             Token.signature_id.in_(old_ids[campaign.id]))).scalar_one() == 0
     assert row("anna@example.org", old_plain) is None
@@ -478,7 +538,8 @@ def test_erasure_removes_names_email_phone_sealed_box_and_hash_of_long_closed_ca
     for campaign in (recent, still_open):
         anna = row("anna@example.org", campaign)
         assert (anna.first_name, anna.email, anna.phone) == ("Anna", "anna@example.org", "+4915112345678")
-        assert all(m.to_address for m in outbox(campaign_id=campaign.id))
+        mails = outbox(campaign_id=campaign.id)
+        assert len(mails) == 2 and all(mailer.recipient(m) for m in mails)
     assert service.erase_closed(months=1) == {"recent": 2}
     assert service.erase_closed() == {}
 
@@ -539,19 +600,28 @@ def test_coarse_now_is_an_aware_utc_time_at_most_one_unit_old(make_app):
 # -- rate-limit keys ------------------------------------------------------------------------------------------------
 
 
-def test_without_redis_the_rate_limit_key_is_a_stable_keyed_hash_of_the_address(app):
-    from petition_app import privacy
+class _Tomorrow(date):
+    @classmethod
+    def today(cls):
+        return date.today() + timedelta(days=1)
 
-    privacy._salts.clear()
-    with app.test_request_context(environ_base={"REMOTE_ADDR": "198.51.100.7"}):
-        first = privacy.rate_limit_key()
-        assert privacy.rate_limit_key() == first
-        assert re.fullmatch(r"[0-9a-f]{32}", first) and "198.51.100.7" not in first
-    with app.test_request_context(environ_base={"REMOTE_ADDR": "198.51.100.8"}):
-        assert privacy.rate_limit_key() != first
-    privacy._salts.clear()  # a new day's salt (or a restart) gives every address a new key
-    with app.test_request_context(environ_base={"REMOTE_ADDR": "198.51.100.7"}):
-        assert privacy.rate_limit_key() != first
+
+def test_without_redis_the_rate_limit_key_is_a_stable_keyed_hash_of_the_address(app, make_app, monkeypatch):
+    def key(of_app, address: str = "198.51.100.7") -> str:
+        with of_app.test_request_context(environ_base={"REMOTE_ADDR": address}):
+            return privacy.rate_limit_key()
+
+    first = key(app)
+    assert key(app) == first
+    assert re.fullmatch(r"[0-9a-f]{32}", first) and "198.51.100.7" not in first
+    assert key(app, "198.51.100.8") != first
+    # The day's key derives from SECRET_KEY and the date: a restart (or another server) keeps it, another
+    # SECRET_KEY does not.
+    assert key(make_app(SECRET_KEY=app.config["SECRET_KEY"])) == first
+    assert key(make_app(SECRET_KEY=app.config["SECRET_KEY"] + "x")) != first
+    monkeypatch.setattr(privacy, "date", _Tomorrow)  # a new day gives every address a new key
+    assert key(app) != first
+    assert key(app, "198.51.100.8") != key(app)
 
 
 # -- sealing keys -------------------------------------------------------------------------------------------------

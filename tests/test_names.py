@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 import unicodedata
 
 import pytest
@@ -76,7 +77,14 @@ def test_start_form_refuses_invisible_or_piled_public_names(app, name):
     assert response.status_code == 422
     page = html.unescape(response.get_data(as_text=True))
     assert "invisible or control characters" in page or "too many accents or marks" in page
-    assert page.count("invisible or control characters") <= 1
+    # The field says it once, and the error summary at the top of the form repeats it as a link to the field.
+    field_error = re.search(r'<p class="field-error" id="public_name-error">(.*?)</p>', page, re.S)
+    assert field_error, "no error under the public name field"
+    assert field_error.group(1).count("invisible or control characters") <= 1
+    summary = re.search(r'<div class="error-summary".*?</div>', page, re.S)
+    assert summary and re.search(r'<a href="#public_name">[^<]*(invisible or control|too many accents)', summary.group(0))
+    assert page.count("invisible or control characters") == 2 * field_error.group(1).count(
+        "invisible or control characters")
     assert counts() == before
 
 

@@ -7,6 +7,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from petition_app import mailer
 from petition_app.extensions import db
 from petition_app.models import OutboxMessage, StarterLinkRequest, Token
 from petition_app.starter import service
@@ -48,8 +49,9 @@ def test_the_worker_mails_the_stored_address_once_per_known_request_and_drops_th
     assert after["OutboxMessage"] == before["OutboxMessage"] + 1
     assert after["Token"] == before["Token"] + 1
     mail = db.session.execute(sa.select(OutboxMessage).order_by(OutboxMessage.id.desc())).scalars().first()
-    assert (mail.kind, mail.to_address) == ("starter_link", STARTER_EMAIL)
-    dashboard = re.search(r"http://localhost(/start/dashboard/[A-Za-z0-9_-]+)", mail.text_body).group(1)
+    payload = mailer.open_payload(mail)
+    assert (mail.kind, mailer.recipient(mail)) == ("starter_link", STARTER_EMAIL)
+    dashboard = re.search(r"http://localhost(/start/dashboard/[A-Za-z0-9_-]+)", payload["text"]).group(1)
     assert app.test_client().get(dashboard).status_code == 200
 
 
