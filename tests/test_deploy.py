@@ -177,13 +177,12 @@ def test_while_the_app_is_stopped_cached_pages_are_served_and_signing_gets_a_cle
     assert response.status == 200 and body == fresh
     assert response.getheader("X-Cache-Status") == "STALE"
 
-    # The campaign page follows the app's own Cache-Control: served stale when it allows shared caching,
-    # never when it says no-store (it then gets the unavailable page like any request).
+    # The campaign page is the same for every anonymous visitor and says so (public, s-maxage, no cookie): the proxy
+    # keeps serving it while the app is down.
+    assert page_cacheable, page.getheader("Cache-Control")
     response, body = Client(stack["https"], "127.0.0.9").request("GET", f"/campaigns/{SLUG}", timeout=10)
-    if page_cacheable:
-        assert response.status == 200 and b"Deploy test campaign" in body
-    else:
-        assert response.status == 502 and b"Temporarily unavailable" in body
+    assert response.status == 200 and b"Deploy test campaign" in body
+    assert response.getheader("X-Cache-Status") in ("STALE", "HIT")
 
     started = time.monotonic()
     response, body = client.request("POST", f"/campaigns/{SLUG}/sign", timeout=15, body={
