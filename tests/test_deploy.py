@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import signal
 import socket
 import threading
@@ -101,6 +102,17 @@ def test_responses_are_compressed_and_static_files_cached_long(stack):
     cache_control = response.getheader("Cache-Control") or ""
     max_age = int(cache_control.split("max-age=")[1].split(",")[0])
     assert max_age >= 7 * 86400
+    # The names the pages link are content-hashed and exist only in the app: through the proxy they must arrive,
+    # whole and immutable (a 404 here is a site without its stylesheet and scripts).
+    page = client.request("GET", f"/campaigns/{SLUG}")[1].decode()
+    linked = re.findall(r'(?:href|src)="(/static/[^"]+)"', page)
+    assert any(re.search(r"/static/css/site\.[0-9a-f]{8,}\.css$", url) for url in linked), linked
+    for url in linked:
+        response, body = client.request("GET", url)
+        assert response.status == 200, url
+        assert "immutable" in (response.getheader("Cache-Control") or ""), url
+        logical = re.sub(r"\.[0-9a-f]{8,}(\.[a-z0-9]+)$", r"\1", url.removeprefix("/static/"))
+        assert body == (ROOT / "static" / logical).read_bytes(), url
 
 
 def test_the_access_log_names_no_client(stack):
