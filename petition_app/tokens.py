@@ -44,4 +44,6 @@ def find(raw: str, purpose: str) -> Token | None:
 
 
 def delete_expired() -> int:
-    return db.session.execute(delete(Token).where(Token.expires_at < datetime.now(timezone.utc))).rowcount
+    # No in-session evaluation: SQLite hands back naive times, which Python cannot compare with an aware one.
+    return db.session.execute(delete(Token).where(Token.expires_at < datetime.now(timezone.utc))
+                              .execution_options(synchronize_session=False)).rowcount
