@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -273,3 +274,18 @@ def redis_or_skip(url: str):
             pytest.fail(f"Redis is required (REQUIRE_REDIS=1) but unreachable: {error}")
         pytest.skip(f"Redis unreachable at {url}: {error}")
     return client
+
+
+@contextlib.contextmanager
+def sql_statements(engine):
+    """Every SQL statement ``engine`` sends while the block runs (the yielded list fills as they are sent)."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)

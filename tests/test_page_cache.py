@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from petition_app.extensions import db
 from petition_app.models import Campaign, Role
-from tests.conftest import csrf_token, log_in, make_org, make_user, redis_or_skip
+from tests.conftest import csrf_token, log_in, make_org, make_user, redis_or_skip, sql_statements
 
 PUBLIC_PAGES = ["/", "/campaigns/pc", "/campaigns/pc/thanks", "/privacy", "/faq"]
 
@@ -50,18 +50,9 @@ def test_a_cached_page_is_served_without_touching_the_database(cached_app, make_
     make_campaign(slug="pc")
     client = cached_app.test_client()
     assert client.get("/campaigns/pc").status_code == 200
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
+    with sql_statements(db.engine) as statements:
         for _ in range(3):
             assert client.get("/campaigns/pc").status_code == 200
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
     assert statements == []
 
 
