@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,8 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from _common import free_port, stop_server  # bench/_common.py (the script's own directory)
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -49,12 +50,6 @@ FRAGMENT = "\n".join(
     f'signatures of a goal of <span>{i * 5000:,}</span><progress max="100" value="{i * 7}"></progress></div>'
     for i in range(1, 5)
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(port: int, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
@@ -84,16 +79,6 @@ def start_server(tmp: Path, module: str, name: str) -> tuple[subprocess.Popen, i
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError(f"{name} server did not answer within 60 s")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 def peak_rss_mb(proc: subprocess.Popen) -> float | None:

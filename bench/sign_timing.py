@@ -27,7 +27,6 @@ import http.client
 import os
 import random
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,6 +37,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlencode
 
+from _common import free_port, stop_server  # bench/_common.py (the script's own directory)
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -46,12 +47,6 @@ PER_CLASS = 50
 WARM_UP = 20
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Browser:
@@ -164,16 +159,6 @@ def start_server(tmp: Path) -> tuple[subprocess.Popen, int]:
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError("server did not answer within 60 s")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 def p90(values: list[float]) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -15,6 +16,7 @@ from flask.testing import FlaskClient
 
 from petition_app import create_app
 from petition_app.extensions import db
+from tests.mailbox import SMTPServer
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = DATABASE_URL.startswith("postgresql")
@@ -236,3 +238,54 @@ def log_in(app_or_client, email: str, password: str = ADMIN_PASSWORD):
                                                  "csrf_token": csrf_token(client, "/admin/login")})
     assert response.status_code == 303, response.get_data(as_text=True)
     return client
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server (aiosmtpd) on a free port; what it receives is in ``smtp.box``."""
+    server = SMTPServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_settings() -> dict:
+    """Extra settings for ``mail_app``; a test module overrides this fixture to change them."""
+    return {}
+
+
+@pytest.fixture
+def mail_app(make_app, smtp, mail_settings):
+    """An app that sends its mail to ``smtp``, with an app context pushed."""
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_TIMEOUT=5, **mail_settings)
+    with app.app_context():
+        yield app
+
+
+def redis_or_skip(url: str):
+    """A client for the Redis at ``url``; skips the test when it is unreachable (fails under REQUIRE_REDIS=1)."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        if os.environ.get("REQUIRE_REDIS", "") not in ("", "0"):
+            pytest.fail(f"Redis is required (REQUIRE_REDIS=1) but unreachable: {error}")
+        pytest.skip(f"Redis unreachable at {url}: {error}")
+    return client
+
+
+@contextlib.contextmanager
+def sql_statements(engine):
+    """Every SQL statement ``engine`` sends while the block runs (the yielded list fills as they are sent)."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)

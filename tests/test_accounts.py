@@ -8,7 +8,6 @@ import re
 import time
 
 import pyotp
-import pytest
 import sqlalchemy as sa
 
 from petition_app import mailer
@@ -24,24 +23,10 @@ from petition_app.models import (
     User,
 )
 from petition_app.passwords import verify_password
-from tests.conftest import ADMIN_PASSWORD, csrf_token, log_in, make_org, make_user
-from tests.mailbox import SMTPServer, text_part
+from tests.conftest import ADMIN_PASSWORD, csrf_token, log_in, make_org, make_user, redis_or_skip
+from tests.mailbox import text_part
 
 NEW_PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-def smtp():
-    server = SMTPServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def mail_app(make_app, smtp):
-    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_TIMEOUT=5)
-    with app.app_context():
-        yield app
 
 
 def deliver(app, smtp) -> list:
@@ -543,16 +528,8 @@ def test_the_holder_gets_in_while_an_account_is_flooded_with_limits_in_redis(mak
     """The same with the shared limiter storage (Redis): the account's counter names neither account nor action."""
     import os
 
-    import redis
-
     url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    client = redis.Redis.from_url(url, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        if os.environ.get("REQUIRE_REDIS", "") not in ("", "0"):
-            pytest.fail(f"Redis is required (REQUIRE_REDIS=1) but unreachable: {error}")
-        pytest.skip(f"Redis unreachable at {url}: {error}")
+    client = redis_or_skip(url)
     before = set(client.keys("*"))  # only keys this test creates are read and deleted
     app = make_app(REDIS_URL=url, RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="3 per minute")
     try:

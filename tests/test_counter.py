@@ -11,6 +11,7 @@ from petition_app import counts
 from petition_app.extensions import db
 from petition_app.models import Campaign, CampaignStatus, Signature
 from petition_app.signing.service import Outcome, SignatureInput, sign
+from tests.conftest import sql_statements
 
 
 def test_counter_fragment_has_cache_headers_and_answers_304_to_its_etag(client, make_campaign):
@@ -49,19 +50,11 @@ def test_counter_is_served_from_cache_without_querying_the_database(make_app):
         db.session.commit()
     client = app.test_client()
     assert client.get("/campaigns/cached/counter").status_code == 200
-    statements: list[str] = []
     with app.app_context():
         engine = db.engine
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
+    with sql_statements(engine) as statements:
         for _ in range(5):
             assert client.get("/campaigns/cached/counter").status_code == 200
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
     assert statements == []
 
 

@@ -19,17 +19,9 @@ from tests.mailbox import HangingServer, SMTPServer, html_part, link, text_part
 
 
 @pytest.fixture
-def smtp():
-    server = SMTPServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def mail_app(make_app, smtp):
-    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_TIMEOUT=5, MAIL_RETRY_BASE_SECONDS=60)
-    with app.app_context():
-        yield app
+def mail_settings() -> dict:
+    """``mail_app`` (tests/conftest.py) here retries a failed delivery after 60 s."""
+    return {"MAIL_RETRY_BASE_SECONDS": 60}
 
 
 def _campaign(**fields) -> Campaign:

@@ -20,19 +20,11 @@ from nacl.utils import random as random_bytes
 
 from petition_app import mailer
 from petition_app.extensions import db
-from petition_app.models import Campaign, CampaignStatus, Organisation, OutboxMessage, OutboxStatus, Signature, Token
+from petition_app.models import OutboxMessage, OutboxStatus, Signature, Token
 from petition_app.signing.service import SignatureInput, sign
 from tests.conftest import ROOT, sign_data
 from tests.mailbox import Mailbox, SMTPServer, link, text_part
-
-
-def _campaign(**fields) -> Campaign:
-    org = db.session.execute(sa.select(Organisation)).scalars().first() or Organisation(slug="org", name="Org")
-    campaign = Campaign(slug=fields.pop("slug", "mailme"), title=fields.pop("title", "Stop the ban"), organisation=org,
-                        status=CampaignStatus.OPEN, goal=100, **fields)
-    db.session.add(campaign)
-    db.session.commit()
-    return campaign
+from tests.test_mail import _campaign
 
 
 def _outbox() -> list[OutboxMessage]:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from petition_app.extensions import db
 from petition_app.models import Campaign, Role
-from tests.conftest import csrf_token, log_in, make_org, make_user
+from tests.conftest import csrf_token, log_in, make_org, make_user, redis_or_skip, sql_statements
 
 PUBLIC_PAGES = ["/", "/campaigns/pc", "/campaigns/pc/thanks", "/privacy", "/faq"]
 
@@ -50,18 +50,9 @@ def test_a_cached_page_is_served_without_touching_the_database(cached_app, make_
     make_campaign(slug="pc")
     client = cached_app.test_client()
     assert client.get("/campaigns/pc").status_code == 200
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
+    with sql_statements(db.engine) as statements:
         for _ in range(3):
             assert client.get("/campaigns/pc").status_code == 200
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
     assert statements == []
 
 
@@ -131,16 +122,8 @@ def test_with_redis_pages_are_shared_and_dropped_after_a_content_commit(make_app
     import os
     import uuid
 
-    import redis
-
     url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    client = redis.Redis.from_url(url, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        if os.environ.get("REQUIRE_REDIS", "") not in ("", "0"):
-            pytest.fail(f"Redis is required (REQUIRE_REDIS=1) but unreachable: {error}")
-        pytest.skip(f"Redis unreachable at {url}: {error}")
+    client = redis_or_skip(url)
     slug = "redis-" + uuid.uuid4().hex[:8]
     worker_a, worker_b = make_app(REDIS_URL=url, PAGE_CACHE_SECONDS=60), make_app(REDIS_URL=url, PAGE_CACHE_SECONDS=60)
     try:

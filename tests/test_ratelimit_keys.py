@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import sign_data
+from tests.conftest import redis_or_skip, sign_data
 from tests.test_security import open_campaign
 
 # A database of its own, and only keys this test created are read and deleted (never FLUSHDB).
@@ -20,15 +20,7 @@ NETWORK = ipaddress.ip_network("10.77.0.0/16")
 
 @pytest.fixture
 def redis_client():
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        if os.environ.get("REQUIRE_REDIS", "") not in ("", "0"):
-            pytest.fail(f"Redis is required (REQUIRE_REDIS=1) but unreachable: {error}")
-        pytest.skip(f"Redis unreachable at {REDIS_URL}: {error}")
+    client = redis_or_skip(REDIS_URL)
     before = set(client.keys("*"))
     yield client, before
     created = set(client.keys("*")) - before

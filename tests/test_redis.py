@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import sign_data
+from tests.conftest import redis_or_skip, sign_data
 from tests.test_security import open_campaign
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -15,15 +15,7 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 @pytest.fixture
 def redis_client():
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        if os.environ.get("REQUIRE_REDIS", "") not in ("", "0"):
-            pytest.fail(f"Redis is required (REQUIRE_REDIS=1) but unreachable: {error}")
-        pytest.skip(f"Redis unreachable at {REDIS_URL}: {error}")
+    client = redis_or_skip(REDIS_URL)
     yield client
     client.close()
 

@@ -18,7 +18,6 @@ from petition_app.extensions import db
 from petition_app.models import Campaign, CampaignStatus, Organisation, OutboxMessage, OutboxStatus, Signature
 from petition_app.signing.service import SignatureInput, confirm, sign
 from tests.conftest import ON_POSTGRES, csrf_token, sign_data
-from tests.mailbox import SMTPServer
 
 HX = {"HX-Request": "true"}
 _TOKEN_VALUE = re.compile(rb'(name="csrf_token" type="hidden" value=")[^"]+(")|("X-CSRFToken": ")[^"]+(")')
@@ -41,20 +40,6 @@ def public_view(client, slug: str) -> tuple[bytes, bytes, bytes]:
     page = client.get(f"/campaigns/{slug}")
     assert counter.status_code == thanks.status_code == page.status_code == 200
     return counter.data, without_form_token(thanks.data), without_form_token(page.data)
-
-
-@pytest.fixture
-def smtp():
-    server = SMTPServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def mail_app(make_app, smtp):
-    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_TIMEOUT=5)
-    with app.app_context():
-        yield app
 
 
 def run_worker(app) -> None:

@@ -30,7 +30,7 @@ from petition_app.models import (
 )
 from petition_app.starter import service
 from tests.conftest import csrf_token, log_in, make_org, make_user, sign_data
-from tests.mailbox import SMTPServer, html_part, text_part
+from tests.mailbox import html_part, text_part
 from tests.test_hostile_input import SETTINGS, XSS, active_content, texts
 
 STARTER_EMAIL = "starter.private@example.org"
@@ -49,20 +49,6 @@ PROPOSAL = {
 
 
 # -- fixtures and helpers ----------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def smtp():
-    server = SMTPServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def mail_app(make_app, smtp):
-    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_TIMEOUT=5)
-    with app.app_context():
-        yield app
 
 
 @pytest.fixture

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-
 import pytest
-from werkzeug.serving import make_server
 
 from petition_app.demo.loader import load_demo
 from petition_app.extensions import db
@@ -36,19 +32,6 @@ def server_hits(served_app) -> list[str]:
 
     served_app.wsgi_app = counting
     return hits
-
-
-@pytest.fixture
-def live_app(served_app, server_hits) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, served_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-app", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
 
 
 def test_first_campaign_view_is_under_40_kb_and_a_repeat_view_fetches_no_static_file(page, server_hits):
