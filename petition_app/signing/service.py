@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, text, update
 
 from petition_app import counts, mailer, sealing, tokens
 from petition_app.db_setup import checkpoint_wal
@@ -102,22 +102,34 @@ def sign(campaign: Campaign, data: SignatureInput) -> Outcome:
     return Outcome.SIGNED if inserted else Outcome.DUPLICATE
 
 
+_INSERT_COLUMNS = ("campaign_id", "first_name", "last_name", "email", "phone", "sealed", "email_hash", "country",
+                   "consent_email", "consent_sms", "consent_share", "language", "created_at", "repeat_mails")
+_INSERT: list = []
+
+
+def _insert_statement():
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, the same SQL on SQLite and PostgreSQL, built once.
+
+    A text statement with typed parameters rather than the dialects' insert().on_conflict_do_nothing(): those
+    have no cache key, so SQLAlchemy would compile them again for every signature.
+    """
+    if not _INSERT:
+        table = Signature.__table__
+        _INSERT.append(text(
+            f"INSERT INTO signatures ({', '.join(_INSERT_COLUMNS)}) "  # noqa: S608 (constant column names)
+            f"VALUES ({', '.join(':' + name for name in _INSERT_COLUMNS)}) "
+            "ON CONFLICT (campaign_id, email_hash) DO NOTHING RETURNING id"
+        ).bindparams(*(bindparam(name, type_=table.c[name].type) for name in _INSERT_COLUMNS)))
+    return _INSERT[0]
+
+
 def _insert_unless_signed(values: dict) -> bool:
     """Insert a signature unless its address has signed the campaign; True when inserted.
 
     INSERT ... ON CONFLICT DO NOTHING, not a caught unique violation: the database logs every violation with
     the key's values (campaign and email hash) and a precise time.
     """
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        raise RuntimeError(f"unsupported database: {dialect}")
-    statement = (insert(Signature).values(**values)
-                 .on_conflict_do_nothing(index_elements=["campaign_id", "email_hash"]).returning(Signature.id))
-    return db.session.execute(statement).scalar_one_or_none() is not None
+    return db.session.execute(_insert_statement(), values).scalar_one_or_none() is not None
 
 
 def _repeat_key(campaign_id: int, hashed: str) -> str:
