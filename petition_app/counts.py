@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select, text, update
 
+from petition_app import fastpath
 from petition_app.extensions import db
 from petition_app.models import Campaign, CampaignCount, Signature
 
@@ -66,6 +67,7 @@ def forget(slug: str) -> None:
     _cache().delete(f"counter:{slug}")
     for language in current_app.config["LANGUAGES"]:
         _cache().delete(f"counter-html:{language}:{slug}")
+    fastpath.forget(current_app)
 
 
 def _shards() -> int:
