@@ -121,6 +121,21 @@ def public_page(view):
     return wrapper
 
 
+def cached_body(name: str, render) -> str:
+    """A page body shared by every anonymous visitor but answered to a POST (e.g. "your signature is confirmed"):
+    rendered once per language and form-token bucket, dropped with the public pages."""
+    seconds = current_app.config["PAGE_CACHE_SECONDS"]
+    if seconds <= 0 or "_flashes" in session:
+        return render()
+    build = current_app.extensions["asset_manifest"].fingerprint
+    key = f"{PREFIX}{build}:{get_locale()}:{form_token_bucket()}:{name}"
+    body = _cache().get(key)
+    if body is None:
+        body = render()
+        _cache().set(key, body, seconds)
+    return body
+
+
 def drop_pages() -> None:
     _cache().drop_prefix(PREFIX)
 

@@ -172,13 +172,15 @@ def signature_for(raw_token: str, purpose: str) -> Signature | None:
 
 def confirm(signature: Signature) -> None:
     """Confirm a signature; confirming again changes nothing."""
+    table = Signature.__table__  # Core statements: no ORM bookkeeping in every confirmation
     result = db.session.execute(
-        update(Signature).where(Signature.id == signature.id, Signature.confirmed_at.is_(None))
-        .values(confirmed_at=coarse_now()).execution_options(synchronize_session=False)
+        update(table).where(table.c.id == signature.id, table.c.confirmed_at.is_(None))
+        .values(confirmed_at=coarse_now())
     )
-    campaign = db.session.get(Campaign, signature.campaign_id)
-    if result.rowcount == 1 and campaign.count_confirmed_only:
-        counts.add(campaign.id, 1)
+    campaign_id = signature.campaign_id
+    if result.rowcount == 1 and db.session.execute(
+            select(Campaign.__table__.c.count_confirmed_only).where(Campaign.__table__.c.id == campaign_id)).scalar():
+        counts.add(campaign_id, 1)
     db.session.commit()
     db.session.refresh(signature)
 
