@@ -1,10 +1,11 @@
-"""The live counter answered in front of Flask, for as long as its cached fragment lasts.
+"""The live counter (and cached public pages) answered in front of Flask, for as long as the cached entry lasts.
 
 Thousands of open pages poll the counter. Its answer is already cached (see campaigns.views.counter), yet going
 through Flask costs more than the fragment: the request context, the session, the locale, the before- and
 after-request hooks. So this WSGI wrapper keeps, in each process, the complete answer Flask gave (status, headers,
 body; 200 or 304) under everything in the request the answer depends on, and replays it, with a fresh Date, until
-the cached fragment it came from expires (COUNTER_CACHE_SECONDS). Only the counter view marks an answer as
+the cached fragment it came from expires (COUNTER_CACHE_SECONDS). Only the counter view, and with the in-process
+cache the page cache (pagecache.public_page, until PAGE_CACHE_SECONDS or a content change), mark an answer as
 replayable, and only answers to cookieless GETs without Set-Cookie are kept: a visitor with a cookie (a session, a
 chosen language) always goes through Flask. `counts.forget` empties it in this process; with the in-process cache
 the stamp file that empties every process's cache empties it too; with Redis another process may replay an answer
@@ -58,8 +59,7 @@ class CounterFastPath:
             self._answers.clear()
 
     def __call__(self, environ, start_response):
-        if (environ.get("REQUEST_METHOD") != "GET" or "HTTP_COOKIE" in environ
-                or not environ.get("PATH_INFO", "").endswith("/counter")):
+        if environ.get("REQUEST_METHOD") != "GET" or "HTTP_COOKIE" in environ:
             return self.wsgi_app(environ, start_response)
         if self._stamp_path:
             stamp = self._read_stamp()

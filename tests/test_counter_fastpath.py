@@ -87,12 +87,30 @@ def test_forgetting_the_counter_drops_the_replayed_answer(make_app):
 
 
 def test_other_answers_are_never_replayed(make_app):
-    app, flask_answers = _app_with_counter(make_app)
+    app, flask_answers = _app_with_counter(make_app, PAGE_CACHE_SECONDS=60)
     client = app.test_client()
     for _ in range(2):
         assert client.get("/campaigns/missing/counter").status_code == 404
-        assert client.get("/campaigns/fast").status_code == 200
-    assert len(flask_answers) == 4
+        assert client.get("/campaigns/fast?utm=x").status_code == 200  # a query: not the shared page
+        assert client.get("/admin/login").status_code == 200
+    assert len(flask_answers) == 6
+
+
+def test_a_cached_public_page_is_replayed_until_a_content_change_drops_it(make_app):
+    app, flask_answers = _app_with_counter(make_app, PAGE_CACHE_SECONDS=60)
+    client = app.test_client()
+    first = client.get("/campaigns/fast", headers={"Accept-Encoding": "br"})
+    second = client.get("/campaigns/fast", headers={"Accept-Encoding": "br"})
+    assert first.status_code == second.status_code == 200 and first.headers["Content-Encoding"] == "br"
+    assert second.get_data() == first.get_data() and _without_date(second) == _without_date(first)
+    assert "Set-Cookie" not in second.headers
+    assert flask_answers == ["/campaigns/fast"]
+    with app.app_context():
+        campaign = db.session.execute(db.select(Campaign).where(Campaign.slug == "fast")).scalar_one()
+        campaign.title = "A new title"
+        db.session.commit()
+    assert "A new title" in client.get("/campaigns/fast").get_data(as_text=True)
+    assert len(flask_answers) == 2
 
 
 def test_without_a_counter_cache_nothing_is_replayed(make_app):
