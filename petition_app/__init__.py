@@ -61,6 +61,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
     logging.getLogger("werkzeug").addFilter(security.AddressScrubber())
+    from petition_app import fastpath
+    from petition_app.cache import MemoryCache
+
+    cache = app.extensions["petition_cache"]
+    fastpath.init_app(app, cache.stamp_path if isinstance(cache, MemoryCache) else None)
     return app
 
 

@@ -30,6 +30,10 @@ class MemoryCache:
         self._stamp_path = stamp_path
         self._stamp = self._read_stamp()
 
+    @property
+    def stamp_path(self) -> str | None:
+        return self._stamp_path
+
     def _read_stamp(self) -> tuple[int, int] | None:
         if not self._stamp_path:
             return None

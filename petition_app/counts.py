@@ -11,9 +11,9 @@ import secrets
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select, text, update
 
+from petition_app import fastpath
 from petition_app.extensions import db
 from petition_app.models import Campaign, CampaignCount, Signature
 
@@ -67,26 +67,24 @@ def forget(slug: str) -> None:
     _cache().delete(f"counter:{slug}")
     for language in current_app.config["LANGUAGES"]:
         _cache().delete(f"counter-html:{language}:{slug}")
+    fastpath.forget(current_app)
 
 
 def _shards() -> int:
     return max(1, int(current_app.config.get("COUNTER_SHARDS", 16)))
 
 
-_UPSERTS: dict[str, Any] = {}
+# The same SQL on SQLite and PostgreSQL. A text statement, compiled once: the dialects' insert().on_conflict_do_update()
+# has no cache key, so SQLAlchemy would compile it again for every signature.
+_UPSERT = text(
+    "INSERT INTO campaign_counts (campaign_id, shard, n) VALUES (:campaign_id, :shard, :n) "
+    "ON CONFLICT (campaign_id, shard) DO UPDATE SET n = campaign_counts.n + excluded.n"
+)
 
 
 def _upsert_statement():
-    """INSERT ... ON CONFLICT DO UPDATE for this database, built once (its compiled form is then cached)."""
-    name = db.session.get_bind().dialect.name
-    if name not in _UPSERTS:
-        dialect = postgresql if name == "postgresql" else sqlite
-        stmt = dialect.insert(CampaignCount)
-        _UPSERTS[name] = stmt.on_conflict_do_update(
-            index_elements=[CampaignCount.campaign_id, CampaignCount.shard],
-            set_={"n": CampaignCount.n + stmt.excluded.n},
-        )
-    return _UPSERTS[name]
+    """INSERT ... ON CONFLICT DO UPDATE of one shard (or of many, given a list of parameter sets)."""
+    return _UPSERT
 
 
 def add(campaign_id: int, delta: int) -> None:

@@ -31,6 +31,7 @@ def render_markdown(source: str) -> Markup:
     return Markup(clean)  # noqa: S704  # nosec B704
 
 
+@lru_cache(maxsize=512)
 def plain_excerpt(source: str, length: int = 200) -> str:
     """A short plain-text excerpt of Markdown, for listings and share texts."""
     text = nh3.clean(md.markdown(source or ""), tags=set())

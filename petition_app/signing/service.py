@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, text, update
 
 from petition_app import counts, mailer, sealing, tokens
 from petition_app.db_setup import checkpoint_wal
@@ -44,7 +44,8 @@ class SignatureInput:
 def _enqueue_signature_mail(kind: str, campaign: Campaign, signature: Signature, address: str, first_name: str) -> None:
     """Queue a signer's mail; the worker renders it and issues its links (see mailer.enqueue_signature_mail)."""
     mailer.enqueue_signature_mail(kind, campaign, signature, address, first_name)
-    signature.notified_at = coarse_now()
+    table = Signature.__table__
+    db.session.execute(update(table).where(table.c.id == signature.id).values(notified_at=coarse_now()))
 
 
 def sign(campaign: Campaign, data: SignatureInput) -> Outcome:
@@ -102,22 +103,34 @@ def sign(campaign: Campaign, data: SignatureInput) -> Outcome:
     return Outcome.SIGNED if inserted else Outcome.DUPLICATE
 
 
+_INSERT_COLUMNS = ("campaign_id", "first_name", "last_name", "email", "phone", "sealed", "email_hash", "country",
+                   "consent_email", "consent_sms", "consent_share", "language", "created_at", "repeat_mails")
+_INSERT: list = []
+
+
+def _insert_statement():
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, the same SQL on SQLite and PostgreSQL, built once.
+
+    A text statement with typed parameters rather than the dialects' insert().on_conflict_do_nothing(): those
+    have no cache key, so SQLAlchemy would compile them again for every signature.
+    """
+    if not _INSERT:
+        table = Signature.__table__
+        _INSERT.append(text(
+            f"INSERT INTO signatures ({', '.join(_INSERT_COLUMNS)}) "  # noqa: S608 (constant column names)
+            f"VALUES ({', '.join(':' + name for name in _INSERT_COLUMNS)}) "
+            "ON CONFLICT (campaign_id, email_hash) DO NOTHING RETURNING id"
+        ).bindparams(*(bindparam(name, type_=table.c[name].type) for name in _INSERT_COLUMNS)))
+    return _INSERT[0]
+
+
 def _insert_unless_signed(values: dict) -> bool:
     """Insert a signature unless its address has signed the campaign; True when inserted.
 
     INSERT ... ON CONFLICT DO NOTHING, not a caught unique violation: the database logs every violation with
     the key's values (campaign and email hash) and a precise time.
     """
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        raise RuntimeError(f"unsupported database: {dialect}")
-    statement = (insert(Signature).values(**values)
-                 .on_conflict_do_nothing(index_elements=["campaign_id", "email_hash"]).returning(Signature.id))
-    return db.session.execute(statement).scalar_one_or_none() is not None
+    return db.session.execute(_insert_statement(), values).scalar_one_or_none() is not None
 
 
 def _repeat_key(campaign_id: int, hashed: str) -> str:
@@ -140,13 +153,13 @@ def _may_mail(campaign: Campaign, signature: Signature, repeat: bool) -> bool:
     quiet = cache.get(key) is None
     allowed = not repeat or sent_today == 0 or (sent_today < REPEAT_MAILS_PER_DAY and quiet)
     day, mails = (today, sent_today + 1) if repeat and allowed else (signature.repeat_day, signature.repeat_mails)
-    same_state = (Signature.repeat_day.is_(None) if signature.repeat_day is None
-                  else Signature.repeat_day == signature.repeat_day)
+    column = Signature.__table__.c.repeat_day
+    same_state = column.is_(None) if signature.repeat_day is None else column == signature.repeat_day
     # Compare-and-set: of two attempts at the same moment only one counts, so the limit holds under concurrency.
+    table = Signature.__table__  # a Core UPDATE: no ORM bookkeeping in every signing request
     claimed = db.session.execute(
-        update(Signature).where(Signature.id == signature.id, Signature.repeat_mails == signature.repeat_mails,
-                                same_state)
-        .values(repeat_day=day, repeat_mails=mails).execution_options(synchronize_session=False)
+        update(table).where(table.c.id == signature.id, table.c.repeat_mails == signature.repeat_mails, same_state)
+        .values(repeat_day=day, repeat_mails=mails)
     ).rowcount == 1
     cache.set(key, 1, REPEAT_QUIET_SECONDS)
     return allowed and claimed
@@ -159,13 +172,15 @@ def signature_for(raw_token: str, purpose: str) -> Signature | None:
 
 def confirm(signature: Signature) -> None:
     """Confirm a signature; confirming again changes nothing."""
+    table = Signature.__table__  # Core statements: no ORM bookkeeping in every confirmation
     result = db.session.execute(
-        update(Signature).where(Signature.id == signature.id, Signature.confirmed_at.is_(None))
-        .values(confirmed_at=coarse_now()).execution_options(synchronize_session=False)
+        update(table).where(table.c.id == signature.id, table.c.confirmed_at.is_(None))
+        .values(confirmed_at=coarse_now())
     )
-    campaign = db.session.get(Campaign, signature.campaign_id)
-    if result.rowcount == 1 and campaign.count_confirmed_only:
-        counts.add(campaign.id, 1)
+    campaign_id = signature.campaign_id
+    if result.rowcount == 1 and db.session.execute(
+            select(Campaign.__table__.c.count_confirmed_only).where(Campaign.__table__.c.id == campaign_id)).scalar():
+        counts.add(campaign_id, 1)
     db.session.commit()
     db.session.refresh(signature)
 

@@ -12,6 +12,7 @@ from petition_app.campaigns.queries import more_actions, public_campaign_or_404
 from petition_app.campaigns.views import campaign_context
 from petition_app.extensions import csrf, db, htmx, limiter
 from petition_app.models import Campaign
+from petition_app.pagecache import cached_body
 from petition_app.signing.forms import SignForm
 from petition_app.signing.service import Outcome, SignatureInput, sign, signature_for
 from petition_app.signing.service import confirm as service_confirm
@@ -88,10 +89,22 @@ def confirm(token: str):
         return render_template("signing/link_invalid.html"), 404
     if request.method == "POST":
         service_confirm(signature)
-    done = request.method == "POST" or signature.confirmed_at is not None
+    if request.method == "POST" or signature.confirmed_at is not None:
+        # The same page for every signer of the campaign but for the link's own address (in the language links):
+        # rendered once with a slot in its place, filled in for each answer.
+        body = cached_body(f"confirmed:{signature.campaign_id}",
+                           lambda: _confirmed_page(signature, token).replace(token, _LINK_SLOT))
+        return body.replace(_LINK_SLOT, token)
+    return _link_page("signing/confirm.html", signature, token)
+
+
+_LINK_SLOT = "\x00link\x00"  # NUL never reaches a rendered page (refused in input), so it marks only the slot
+
+
+def _confirmed_page(signature, token: str) -> str:
     # A confirmed signer's next step: sharing, and the organisation's other campaigns.
-    actions = more_actions(db.session.get(Campaign, signature.campaign_id)) if done else []
-    return _link_page("signing/confirm.html", signature, token, done=done, actions=actions)
+    actions = more_actions(db.session.get(Campaign, signature.campaign_id))
+    return _link_page("signing/confirm.html", signature, token, done=True, actions=actions)[0]
 
 
 @bp.route("/s/withdraw/<token>", methods=["GET", "POST"])

@@ -1,0 +1,92 @@
+"""What a signing or a confirmation costs the database: statements compiled once, a confirmed page rendered once."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine.default import DefaultExecutionContext
+
+from petition_app import tokens
+from petition_app.extensions import db
+from petition_app.models import Campaign, Signature
+from tests.conftest import sign_data
+
+BROWSER = {"Origin": "null", "Sec-Fetch-Site": "same-origin"}
+
+
+class Recorder:
+    """Every statement the app runs, with whether SQLAlchemy took its compiled form from the cache."""
+
+    def __init__(self) -> None:
+        self.statements: list[tuple[str, str]] = []
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.split()[0] in ("SAVEPOINT", "RELEASE", "ROLLBACK"):
+            return
+        hit = context.cache_hit if isinstance(context, DefaultExecutionContext) else None
+        self.statements.append((" ".join(statement.split()[:3]), getattr(hit, "name", str(hit))))
+
+    def __enter__(self):
+        sa.event.listen(db.engine, "before_cursor_execute", self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        sa.event.remove(db.engine, "before_cursor_execute", self)
+
+
+def _signer(i: int) -> dict:
+    return {"email": f"path{i}@example.org", "last_name": f"Test{'abcdefgh'[i]}"}
+
+
+def test_a_signature_runs_only_statements_compiled_before(client, make_campaign):
+    make_campaign(slug="path", count_confirmed_only=False)
+    data = sign_data(client, "path")
+    for i in range(2):  # the first signatures compile what they need
+        assert client.post("/campaigns/path/sign", data={**data, **_signer(i)}, headers=BROWSER).status_code == 303
+    with Recorder() as recorder:
+        assert client.post("/campaigns/path/sign", data={**data, **_signer(2)}, headers=BROWSER).status_code == 303
+    statements = recorder.statements
+    assert any(text.startswith("INSERT INTO signatures") for text, _hit in statements)
+    assert any(text.startswith("INSERT INTO campaign_counts") for text, _hit in statements)
+    assert [(text, hit) for text, hit in statements if hit != "CACHE_HIT"] == []
+
+
+def test_confirmations_share_one_rendered_page_and_compile_nothing(make_app):
+    app = make_app(PAGE_CACHE_SECONDS=60)
+    client = app.test_client()
+    with app.app_context():
+        from petition_app.models import CampaignStatus, Organisation
+
+        campaign = Campaign(slug="conf", title="Confirm me", organisation=Organisation(slug="o", name="O"),
+                            status=CampaignStatus.OPEN, goal=10, count_confirmed_only=True)
+        db.session.add(campaign)
+        db.session.flush()
+        links = []
+        for i in range(4):
+            signature = Signature(campaign_id=campaign.id, first_name="A", last_name="B",
+                                  email=f"c{i}@example.org", email_hash=f"{i:064x}", country="DE",
+                                  created_at=sa.func.now())
+            db.session.add(signature)
+            db.session.flush()
+            links.append(tokens.issue(tokens.CONFIRM, 7, signature_id=signature.id))
+        db.session.commit()
+        token = sign_data(client, "conf")["csrf_token"]
+        pages = []
+        for link in links[:2]:
+            response = client.post(f"/s/confirm/{link}", data={"csrf_token": token}, headers=BROWSER)
+            assert response.status_code == 200
+            pages.append(response.get_data())
+        with Recorder() as recorder:
+            response = client.post(f"/s/confirm/{links[2]}", data={"csrf_token": token}, headers=BROWSER)
+        assert response.status_code == 200
+        pages.append(response.get_data())
+        # Each answer carries its own link (in the language links) and no one else's; otherwise the same bytes.
+        for link, page in zip(links[:3], pages, strict=True):
+            assert f"next=/s/confirm/{link}".encode() in page
+            assert not any(other.encode() in page for other in links if other != link)
+        assert pages[0].replace(links[0].encode(), b"") == pages[2].replace(links[2].encode(), b"")
+        assert b"Your signature is confirmed" in pages[0] and b"Confirm me" in pages[0]
+        # Nothing compiled again, and the campaign and its neighbours not loaded for the page.
+        assert [(text, hit) for text, hit in recorder.statements if hit != "CACHE_HIT"] == []
+        assert not any(text.startswith("SELECT campaigns.id") for text, _hit in recorder.statements)
+        db.session.expire_all()
+        assert db.session.get(Campaign, campaign.id).signature_count == 3
