@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import redis_or_skip, sign_data
 from tests.test_security import open_campaign
 
-# A database of its own, and only keys this test created are read and deleted (never FLUSHDB).
+# A database of its own, and only keys this test created are read and deleted (never the whole Redis database).
 REDIS_URL = os.environ.get("TEST_REDIS_RATELIMIT_URL", "redis://127.0.0.1:6379/13")
 NETWORK = ipaddress.ip_network("10.77.0.0/16")
 

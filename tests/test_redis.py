@@ -22,7 +22,7 @@ def redis_client():
 
 @pytest.fixture
 def key_prefix(redis_client):
-    """A prefix of this test's own; only the keys under it are deleted afterwards (never FLUSHDB)."""
+    """A prefix of this test's own; only the keys under it are deleted afterwards (never the whole Redis database)."""
     prefix = f"test-{uuid.uuid4().hex}:"
     yield prefix
     for key in redis_client.scan_iter(match=prefix + "*"):
