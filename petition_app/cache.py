@@ -21,6 +21,17 @@ def redis_client(url: str):
     return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
 
 
+def read_stamp(path: str | None) -> tuple[int, int] | None:
+    """The identity of the stamp file that `clear_shared` renews (None without one): a change empties a cache."""
+    if not path:
+        return None
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns)
+
+
 class MemoryCache:
     """One process's cache. With a stamp file, `clear_shared` in any process empties every process's cache."""
 
@@ -35,13 +46,7 @@ class MemoryCache:
         return self._stamp_path
 
     def _read_stamp(self) -> tuple[int, int] | None:
-        if not self._stamp_path:
-            return None
-        try:
-            st = os.stat(self._stamp_path)
-        except FileNotFoundError:
-            return None
-        return (st.st_ino, st.st_mtime_ns)
+        return read_stamp(self._stamp_path)
 
     def _check_stamp(self) -> None:
         if self._stamp_path:

@@ -14,12 +14,13 @@ for up to COUNTER_CACHE_SECONDS after a change, as a browser or proxy may under 
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from email.utils import formatdate
 
 from flask import Flask
+
+from petition_app.cache import read_stamp
 
 MARKER = "petition_app.replay_until"  # set by the counter view: the wall-clock time its fragment expires
 EXTENSION = "counter_fastpath"
@@ -46,13 +47,7 @@ class CounterFastPath:
         self._stamp = self._read_stamp()
 
     def _read_stamp(self) -> tuple[int, int] | None:
-        if not self._stamp_path:
-            return None
-        try:
-            st = os.stat(self._stamp_path)
-        except FileNotFoundError:
-            return None
-        return (st.st_ino, st.st_mtime_ns)
+        return read_stamp(self._stamp_path)
 
     def clear(self) -> None:
         with self._lock:
