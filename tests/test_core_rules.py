@@ -509,8 +509,9 @@ def test_erasure_removes_names_email_phone_sealed_box_and_hash_of_long_closed_ca
         campaign.closed_at = datetime.now(timezone.utc) - timedelta(days=days)
     db.session.commit()
     assert row("anna@example.org", old_sealed).sealed is not None
-    old_ids = {c.id: [s.id for s in db.session.execute(sa.select(Signature).where(Signature.campaign_id == c.id))
-                      .scalars()] for c in (old_plain, old_sealed)}
+    old_ids = {c.id: [s.id for s in db.session.execute(sa.select(Signature).where(Signature.campaign_id == c.id)
+                                                       .order_by(Signature.id)).scalars()]
+               for c in (old_plain, old_sealed)}
     for ids in old_ids.values():
         assert db.session.execute(sa.select(sa.func.count()).select_from(Token).where(
             Token.signature_id.in_(ids))).scalar_one() == 6
