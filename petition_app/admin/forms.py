@@ -17,17 +17,6 @@ class LoginForm(FlaskForm):
                              render_kw={"autocomplete": "current-password"})
 
 
-class ChangePasswordForm(FlaskForm):
-    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1000)],
-                            render_kw={"autocomplete": "current-password"})
-    new = PasswordField(_l("New password"), validators=[
-        DataRequired(), Length(min=12, max=1000, message=_l("Use at least 12 characters."))],
-        render_kw={"autocomplete": "new-password"})
-    repeat = PasswordField(_l("New password again"), validators=[
-        DataRequired(), EqualTo("new", message=_l("The two new passwords differ."))],
-        render_kw={"autocomplete": "new-password"})
-
-
 class OrganisationForm(FlaskForm):
     slug = StringField(_l("Short name (in addresses)"), filters=[clean_text], validators=[
         DataRequired(), Length(max=64),
@@ -51,6 +40,13 @@ class NewPasswordForm(FlaskForm):
     repeat = PasswordField(_l("New password again"), validators=[
         DataRequired(), EqualTo("new", message=_l("The two new passwords differ."))],
         render_kw={"autocomplete": "new-password"})
+
+
+class ChangePasswordForm(NewPasswordForm):
+    """Change one's own password: the current one, then a new one twice."""
+
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1000)],
+                            render_kw={"autocomplete": "current-password"})
 
 
 class ForgotPasswordForm(FlaskForm):
