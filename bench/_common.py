@@ -12,11 +12,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def stop_server(proc: subprocess.Popen) -> None:
+def stop_server(proc: subprocess.Popen, wait: float = 15) -> None:
     if proc.poll() is None:
         proc.terminate()
         try:
-            proc.wait(15)
+            proc.wait(wait)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)

@@ -40,7 +40,6 @@ import http.cookiejar
 import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -51,6 +50,8 @@ import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from _common import free_port, stop_server  # bench/_common.py (the script's own directory)
 
 ROOT = Path(__file__).resolve().parent.parent
 SLUG = "russia-oppose-lgbt-criminalization"  # page, counter, sign flow and the bulk seed
@@ -245,12 +246,6 @@ def drive(tmp: Path, port: int, kind: str, seconds: float, args, **spec) -> dict
 # -- servers -----------------------------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def get(port: int, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
@@ -279,16 +274,6 @@ def start_server(tmp: Path, module: str, name: str, env: dict, probe: str) -> tu
         time.sleep(0.3)
     proc.kill()
     raise RuntimeError(f"{name} server did not answer within 90 s")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 # -- checks and one-off timings ------------------------------------------------------------------------------------
@@ -456,7 +441,7 @@ def run_database(database: str, args) -> dict:
             results["export_rows"] = stored_counts(url, setup["campaign_id"], False)[0]
         finally:
             for proc in servers:
-                stop_server(proc)
+                stop_server(proc, wait=20)
             if schema:
                 with admin_engine.begin() as conn:
                     conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
