@@ -12,6 +12,7 @@ from flask import Flask
 
 from petition_app import catalogues
 from petition_app.config import AppConfig, Config, secure_instance
+from petition_app.i18n import configured_languages
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,6 +36,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_object(Config(app.instance_path, env))
     if config:
         app.config.update(config)
+        if isinstance(app.config["LANGUAGES"], str):  # given as in the environment: "en,uk"
+            app.config["LANGUAGES"] = configured_languages(app.config["LANGUAGES"])
     if not app.config["RATELIMIT_STORAGE_OPTIONS"].get("key_secret"):  # a generated secret: read when first needed
         app.config["RATELIMIT_STORAGE_OPTIONS"] = {**app.config["RATELIMIT_STORAGE_OPTIONS"],
                                                    "key_secret": lambda: app.config["SECRET_KEY"]}

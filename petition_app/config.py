@@ -10,6 +10,7 @@ from pathlib import Path
 import flask
 
 from petition_app import ratelimit
+from petition_app.i18n import SOURCE_LANGUAGE, configured_languages
 
 
 def _bool(value: str | None, default: bool) -> bool:
@@ -179,8 +180,12 @@ class Config:
         self.STARTER_MAX_LINKS = _int(env.get("STARTER_MAX_LINKS"), 5)
         self.STARTER_LINK_DAYS = _int(env.get("STARTER_LINK_DAYS"), 365)
 
-        self.LANGUAGES = ["en", "ru"]
-        self.BABEL_DEFAULT_LOCALE = "en"
+        # UI languages, in the order the switcher shows them: LANGUAGES=en,ru,uk (unset: every shipped catalogue).
+        self.LANGUAGES = configured_languages(env.get("LANGUAGES"))
+        default = env.get("DEFAULT_LANGUAGE") or SOURCE_LANGUAGE
+        if default not in self.LANGUAGES:
+            default = self.LANGUAGES[0]
+        self.BABEL_DEFAULT_LOCALE = default
         self.BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).parent / "translations")
 
         self.SESSION_COOKIE_HTTPONLY = True

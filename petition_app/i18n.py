@@ -2,14 +2,69 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
+from pathlib import Path
 
 import pycountry
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from flask import current_app, request
 
 LANGUAGE_COOKIE = "lang"
-LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
+SOURCE_LANGUAGE = "en"  # the language of the messages in the code: it needs no catalogue
+CATALOGUES = Path(__file__).resolve().parent / "translations"
+
+
+def shipped_languages() -> list[str]:
+    """The source language, then every language with a message catalogue in the package."""
+    found = sorted(po.parents[1].name for po in CATALOGUES.glob("*/LC_MESSAGES/messages.po"))
+    return [SOURCE_LANGUAGE, *(code for code in found if code != SOURCE_LANGUAGE)]
+
+
+def configured_languages(value: str | None) -> list[str]:
+    """The UI languages from a comma-separated setting (LANGUAGES=en,ru,uk), in that order; unset: all shipped.
+
+    A language without a catalogue is a configuration error, reported at start-up in plain words.
+    """
+    shipped = shipped_languages()
+    if not value or not value.strip():
+        return shipped
+    codes = list(dict.fromkeys(code.strip() for code in value.split(",") if code.strip()))
+    unknown = [code for code in codes if code not in shipped]
+    if unknown or not codes:
+        raise ValueError(
+            f"LANGUAGES={value!r}: no message catalogue for {', '.join(unknown) or 'any language'}; "
+            f"available: {','.join(shipped)} (a language is added by adding petition_app/translations/<code>/)"
+        )
+    return codes
+
+
+@lru_cache(maxsize=64)
+def language_name(code: str) -> str:
+    """A language's name in itself, from the Unicode CLDR via Babel ("Русский", "Українська")."""
+    try:
+        name = Locale.parse(code).get_display_name(code) or code
+    except (ValueError, UnknownLocaleError):
+        return code
+    return name[:1].title() + name[1:]  # title case: Georgian stays Mkhedruli
+
+
+class _LanguageNames(Mapping):
+    """Every language's own name, looked up on demand: LANGUAGE_NAMES.get("uk") == "Українська"."""
+
+    def __getitem__(self, code: str) -> str:
+        if not isinstance(code, str) or not code:
+            raise KeyError(code)
+        return language_name(code)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(current_app.config["LANGUAGES"])
+
+    def __len__(self) -> int:
+        return len(current_app.config["LANGUAGES"])
+
+
+LANGUAGE_NAMES: Mapping[str, str] = _LanguageNames()
 
 
 def select_locale() -> str:

@@ -44,7 +44,7 @@ def init_app(app: Flask) -> None:
         return {
             "public_url": public_url,
             "share_links": share_links,
-            "languages": LANGUAGE_NAMES,
+            "languages": LANGUAGE_NAMES,  # the configured languages; .get() names any
             "current_language": str(get_locale()),
             "site_name": current_app.config["SITE_NAME"],
             "poll_seconds": current_app.config["COUNTER_POLL_SECONDS"],

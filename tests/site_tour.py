@@ -39,7 +39,7 @@ SUPERUSER = "super@tour.example.org"
 OWNER = "owner@tour.example.org"
 SLUG = "russia-oppose-lgbt-criminalization"  # the campaign that gets signatures, links and an update
 CLOSED_SLUG = "iran-save-sareh-and-elham"  # closed by the tour, to show the closed state
-LANGUAGES = ("en", "ru")
+LANGUAGES = ("en", "ru", "uk")
 
 # Admin GET routes that answer something other than an HTML page.
 NOT_HTML = {"admin.export_delivery_csv", "admin.export_full_csv"}

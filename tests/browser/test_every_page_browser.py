@@ -23,7 +23,7 @@ WIDEST = """() => [...document.querySelectorAll('body *')]
   .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
   .slice(0, 3).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + e.className : '')
     + ' right=' + Math.round(e.getBoundingClientRect().right))"""
-LOCALES = {"en": "en-US", "ru": "ru-RU"}
+LOCALES = {"en": "en-US", "ru": "ru-RU", "uk": "uk-UA"}
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def phone(browser, browser_context_args):
         context.close()
 
 
-@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize("language", ["en", "ru", "uk"])
 def test_every_public_page_has_no_console_error_fits_a_phone_and_passes_axe(phone, served_app, language,
                                                                              artifacts_dir):
     site = served_app.config["TOUR_SITE"]
