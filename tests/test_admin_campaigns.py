@@ -183,7 +183,7 @@ def test_editor_edits_every_field_and_the_public_page_shows_it(app, editor, org_
         "To the minister", "The Minister of Justice", "We *urge* you.", "Signed, us.")
     assert c.demand_list == ["First demand", "Second demand"]
     assert (c.goal, c.goal_fixed, c.offline_count, c.count_confirmed_only) == (2000, True, 35, False)
-    deadline = c.deadline if c.deadline.tzinfo else c.deadline.replace(tzinfo=timezone.utc)
+    deadline = c.deadline
     assert deadline == datetime(2031, 1, 2, 3, 4, tzinfo=timezone.utc)
     assert (c.delivery_note, c.started_by, c.language) == ("We hand it over in June.", "A local group", "ru")
     assert c.discreet_mail is True

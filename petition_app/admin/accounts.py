@@ -38,10 +38,6 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
 def _language() -> str:
     """The language of the page the request came from (the command line: the default)."""
     if not has_request_context():
@@ -110,7 +106,7 @@ def invitation_for(raw: str) -> Invitation | None:
         return None
     invitation = db.session.execute(
         select(Invitation).where(Invitation.token_hash == _hash(raw))).scalar_one_or_none()
-    if invitation is None or _aware(invitation.expires_at) <= _now():
+    if invitation is None or invitation.expires_at <= _now():
         return None
     return invitation
 
@@ -185,7 +181,7 @@ def reset_user_for(raw: str) -> User | None:
         return None
     token = db.session.execute(select(AccountToken).where(
         AccountToken.token_hash == _hash(raw), AccountToken.purpose == RESET)).scalar_one_or_none()
-    if token is None or token.user_id is None or _aware(token.expires_at) <= _now():
+    if token is None or token.user_id is None or token.expires_at <= _now():
         return None
     user = db.session.get(User, token.user_id)
     return user if user is not None and user.active else None

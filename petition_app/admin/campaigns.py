@@ -136,7 +136,7 @@ def campaign_status(campaign: Campaign):
         editing.change_status(campaign, to)
         flash(_("The campaign is now %(status)s.", status=to.value))
         return redirect(url_for("admin.campaign", campaign_id=campaign.id), code=303)
-    deadline = editing.as_utc(campaign.deadline)
+    deadline = campaign.deadline
     return render_template(
         "admin/campaign_status.html", campaign=campaign, to=None if error else to, error=error,
         choices=editing.TRANSITIONS[campaign.status], url=public_url("campaigns.show", slug=campaign.slug),

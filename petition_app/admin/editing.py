@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -12,7 +11,7 @@ from sqlalchemy import or_, select
 from petition_app import audit, counts
 from petition_app.admin.access import has_role, visible_organisations
 from petition_app.admin.campaign_forms import RELATED_MAX, CampaignForm
-from petition_app.campaigns.lifecycle import TRANSITIONS, as_utc, can_change, change_status  # noqa: F401
+from petition_app.campaigns.lifecycle import TRANSITIONS, can_change, change_status  # noqa: F401
 from petition_app.extensions import db
 from petition_app.i18n import LANGUAGE_NAMES
 from petition_app.models import (
@@ -54,7 +53,6 @@ def set_choices(form: CampaignForm, campaign: Campaign | None) -> None:
 def form_data(campaign: Campaign) -> dict:
     """The form's initial values for an existing campaign."""
     data = {name: getattr(campaign, name) for name in PLAIN_FIELDS}
-    data["deadline"] = as_utc(campaign.deadline)
     data["slug"] = campaign.slug
     data["organisation"] = campaign.organisation_id
     data["partners"] = [o.id for o in campaign.partners]
@@ -154,17 +152,9 @@ def _form_value(form: CampaignForm, name: str):
     value = form[name].data
     if name == "offline_count":
         return value or 0
-    if name == "deadline":
-        return as_utc(value)
-    if value is None and name not in ("goal",):
+    if value is None and name not in ("goal", "deadline"):
         return ""
     return value
-
-
-def _same(old, new) -> bool:
-    if isinstance(old, datetime) or isinstance(new, datetime):
-        return as_utc(old) == as_utc(new)
-    return old == new
 
 
 def _set_related(campaign: Campaign, related_ids: list[int]) -> bool:
@@ -190,7 +180,7 @@ def apply_form(campaign: Campaign, form: CampaignForm, related_ids: list[int]) -
     changed = []
     for name in PLAIN_FIELDS:
         value = _form_value(form, name)
-        if not _same(getattr(campaign, name), value):
+        if getattr(campaign, name) != value:
             setattr(campaign, name, value)
             changed.append(name)
 

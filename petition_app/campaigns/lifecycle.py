@@ -28,13 +28,6 @@ TRANSITIONS: dict[CampaignStatus, tuple[CampaignStatus, ...]] = {
 }
 
 
-def as_utc(value: datetime | None) -> datetime | None:
-    """An aware UTC datetime (SQLite hands back naive UTC values, PostgreSQL aware ones)."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-
-
 def can_change(campaign: Campaign, to: CampaignStatus | None) -> bool:
     return to is not None and to in TRANSITIONS[campaign.status]
 
@@ -77,9 +70,8 @@ def close_past_deadline(now: datetime | None = None) -> list[str]:
     """Close every open campaign whose deadline has passed, as of its deadline; returns their slugs."""
     closed = []
     for campaign in _overdue(now):
-        deadline = as_utc(campaign.deadline)
         try:
-            change_status(campaign, CampaignStatus.CLOSED, closed_at=deadline, reason="the deadline passed",
+            change_status(campaign, CampaignStatus.CLOSED, closed_at=campaign.deadline, reason="the deadline passed",
                           actor="deadline")
         except ValueError:  # closed meanwhile by someone else
             continue

@@ -8,7 +8,6 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
-    DateTime,
     Enum,
     ForeignKey,
     Integer,
@@ -21,7 +20,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from petition_app.extensions import db
-from petition_app.models.base import utcnow
+from petition_app.models.base import UTCDateTime, utcnow
 from petition_app.models.org import Organisation
 
 
@@ -78,9 +77,9 @@ class Campaign(db.Model):
              values_callable=lambda e: [m.value for m in e]),
         default=CampaignStatus.DRAFT,
     )
-    deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the campaign was closed or delivered; personal data is erased a retention period after it.
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Confirmation mails with a neutral subject and sender that do not reveal the campaign's topic.
     discreet_mail: Mapped[bool] = mapped_column(Boolean, default=False)
     delivery_note: Mapped[str] = mapped_column(Text, default="")
@@ -98,8 +97,8 @@ class Campaign(db.Model):
         order_by=lambda: RelatedCampaign.position,
     )
 
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     @property
     def demand_list(self) -> list[str]:
@@ -111,8 +110,7 @@ class Campaign(db.Model):
             return False
         if self.deadline is None:
             return True
-        deadline = self.deadline if self.deadline.tzinfo else self.deadline.replace(tzinfo=timezone.utc)
-        return deadline > datetime.now(timezone.utc)
+        return self.deadline > datetime.now(timezone.utc)
 
     @property
     def published_updates(self) -> list[CampaignUpdate]:
@@ -177,5 +175,5 @@ class CampaignUpdate(db.Model):
     body: Mapped[str] = mapped_column(Text, default="")  # Markdown
     # Updates posted by a campaign's starter wait for a moderator; the organisation's own are published at once.
     approved: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     campaign: Mapped[Campaign] = relationship(back_populates="updates")
