@@ -18,7 +18,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import delete, func, select
 
-from petition_app import audit, mailer
+from petition_app import audit, mailer, organisations
 from petition_app.extensions import db
 from petition_app.models import AccountToken, Invitation, Membership, Organisation, RecoveryCode, Role, User
 from petition_app.passwords import hash_password
@@ -77,11 +77,8 @@ def invite(organisation: Organisation, address: str, role: Role) -> str:
     delete_expired()
     user = user_by_email(address)
     if user is not None:
-        membership = db.session.execute(select(Membership).where(
-            Membership.user_id == user.id, Membership.organisation_id == organisation.id)).scalar_one_or_none()
-        if membership is not None:
-            membership.role = role
-            audit.record("member set", f"{user.email} as {role.value}", organisation.id)
+        if organisations.membership(organisation, user) is not None:
+            organisations.set_member(organisation, user, role)
             return "updated"
     db.session.execute(delete(Invitation).where(
         Invitation.organisation_id == organisation.id, Invitation.email == address.lower()))

@@ -15,10 +15,11 @@ from petition_app import audit
 from petition_app.admin import bp, editing
 from petition_app.admin.access import any_member_view, campaign_view, superuser_view, visible_organisations
 from petition_app.admin.campaign_forms import CampaignForm, SitePageForm, UpdateForm
+from petition_app.campaigns import service as campaign_service
 from petition_app.extensions import db
 from petition_app.markup import render_markdown
 from petition_app.models import Campaign, CampaignUpdate, Role, SitePage
-from petition_app.pages.views import PAGES, default_page
+from petition_app.pages.content import PAGES, default_page
 from petition_app.templating import public_url
 
 PREVIEW_MAX = 200_000
@@ -73,7 +74,7 @@ def campaign_new():
         related = editing.check_campaign(form, None)
         if valid and related is not None:
             try:
-                campaign = editing.create_campaign(form, related)
+                campaign = campaign_service.create(editing.campaign_data(form, related))
             except IntegrityError:
                 _slug_race(form)
             else:
@@ -94,7 +95,7 @@ def campaign_edit(campaign: Campaign):
         related = editing.check_campaign(form, campaign)
         if valid and related is not None:
             try:
-                changed = editing.update_campaign(campaign, form, related)
+                changed = campaign_service.update(campaign, editing.campaign_data(form, related))
             except IntegrityError:
                 _slug_race(form)
             else:
@@ -124,22 +125,22 @@ def preview():
 @campaign_view(Role.EDITOR)
 def campaign_status(campaign: Campaign):
     values = request.form if request.method == "POST" else request.args
-    to = editing.parse_status(values.get("to"))
+    to = campaign_service.parse_status(values.get("to"))
     error = None
     if request.method == "POST" and values.get("from") not in (None, campaign.status.value):
         error = _("Someone changed the status meanwhile: the campaign is now %(status)s. Please check again.",
                   status=campaign.status.value)
-    elif ("to" in values or request.method == "POST") and not editing.can_change(campaign, to):
+    elif ("to" in values or request.method == "POST") and not campaign_service.can_change(campaign, to):
         error = _("The campaign is %(status)s; it cannot become “%(to)s”.", status=campaign.status.value,
                   to=to.value if to else values.get("to", "")[:20])
     elif request.method == "POST":
-        editing.change_status(campaign, to)
+        campaign_service.change_status(campaign, to)
         flash(_("The campaign is now %(status)s.", status=to.value))
         return redirect(url_for("admin.campaign", campaign_id=campaign.id), code=303)
     deadline = campaign.deadline
     return render_template(
         "admin/campaign_status.html", campaign=campaign, to=None if error else to, error=error,
-        choices=editing.TRANSITIONS[campaign.status], url=public_url("campaigns.show", slug=campaign.slug),
+        choices=campaign_service.TRANSITIONS[campaign.status], url=public_url("campaigns.show", slug=campaign.slug),
         deadline_passed=deadline is not None and deadline <= datetime.now(timezone.utc), deadline=deadline,
     ), 422 if error else 200
 

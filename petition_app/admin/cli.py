@@ -9,7 +9,7 @@ import click
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
-from petition_app import audit
+from petition_app import audit, organisations
 from petition_app.extensions import db
 from petition_app.models import Membership, Organisation, Role, User
 from petition_app.passwords import hash_password
@@ -94,8 +94,7 @@ def create_user(email: str, password_stdin: bool, superuser: bool, org_slug: str
     db.session.flush()
     click.echo(f"Created {email}{' (superuser)' if superuser else ''}.")
     if organisation is not None:
-        db.session.add(Membership(user_id=user.id, organisation_id=organisation.id, role=Role(role)))
-        audit.record("member set", f"{email} as {role}", organisation.id)
+        organisations.set_member(organisation, user, Role(role))
         click.echo(f"{email} is {role} of {organisation.slug}.")
     db.session.commit()
 
@@ -234,17 +233,12 @@ def delete_user(email: str, yes: bool) -> None:
 @click.option("--name", required=True)
 def create_org(slug: str, name: str) -> None:
     """Create an organisation."""
-    import re
-
-    if not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", slug) or len(slug) > 64:
+    if not organisations.valid_slug(slug):
         raise click.BadParameter("lower-case letters, digits and hyphens", param_hint="SLUG")
-    if db.session.execute(select(Organisation).where(Organisation.slug == slug)).scalar():
-        raise click.ClickException(f"organisation {slug!r} exists already")
-    organisation = Organisation(slug=slug, name=name.strip()[:200])
-    db.session.add(organisation)
-    db.session.flush()
-    audit.record("organisation created", slug, organisation.id)
-    db.session.commit()
+    try:
+        organisations.create(slug, name)
+    except organisations.SlugTaken:
+        raise click.ClickException(f"organisation {slug!r} exists already") from None
     click.echo(f"Created {slug}.")
 
 

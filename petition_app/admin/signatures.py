@@ -20,22 +20,16 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from petition_app import audit, exports, mailer
-from petition_app.admin import bp, stats
+from petition_app import audit, exports, mailer, stats
+from petition_app.admin import bp
 from petition_app.admin.access import campaign_view, has_role
+from petition_app.campaigns.service import TRANSITIONS
 from petition_app.extensions import db
 from petition_app.models import Campaign, CampaignStatus, Role, Signature
 from petition_app.privacy import email_hash
 from petition_app.signing.service import withdraw
 
 PAGE_SIZE = 50
-# Status changes offered as links (as admin.editing.TRANSITIONS); the status view itself decides what is allowed.
-NEXT_STATUSES = {
-    CampaignStatus.DRAFT: (CampaignStatus.OPEN,),
-    CampaignStatus.OPEN: (CampaignStatus.CLOSED,),
-    CampaignStatus.CLOSED: (CampaignStatus.OPEN, CampaignStatus.DELIVERED),
-    CampaignStatus.DELIVERED: (),
-}
 
 
 @bp.app_template_global()
@@ -56,7 +50,7 @@ def campaign(campaign: Campaign):
         "admin/campaign.html", campaign=campaign, overview=stats.overview(campaign),
         outbox=mailer.outbox_state(campaign.id), can_edit=has_role(campaign.organisation_id, Role.EDITOR),
         is_owner=has_role(campaign.organisation_id, Role.OWNER),
-        status_links=[(status, status_labels[status]) for status in NEXT_STATUSES[campaign.status]],
+        status_links=[(status, status_labels[status]) for status in TRANSITIONS[campaign.status]],
     )
 
 

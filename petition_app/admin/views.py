@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from petition_app import audit
+from petition_app import organisations as organisation_service
 from petition_app.admin import accounts, bp
 from petition_app.admin.access import (
     any_member_view,
@@ -36,14 +37,11 @@ def dashboard():
 def organisations():
     form = OrganisationForm()
     if form.validate_on_submit():
-        if db.session.execute(select(Organisation).where(Organisation.slug == form.slug.data)).scalar():
+        try:
+            org = organisation_service.create(form.slug.data, form.name.data)
+        except organisation_service.SlugTaken:
             form.slug.errors.append(_("This short name is taken."))
         else:
-            org = Organisation(slug=form.slug.data, name=form.name.data)
-            db.session.add(org)
-            db.session.flush()
-            audit.record("organisation created", org.slug, org.id)
-            db.session.commit()
             return redirect(url_for("admin.organisation", org_slug=org.slug), code=303)
     orgs = db.session.execute(select(Organisation).order_by(Organisation.name)).scalars().all()
     status = 422 if form.errors else 200

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime, timezone
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -14,10 +15,15 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
     event,
+    exists,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+if TYPE_CHECKING:
+    from petition_app.models.starter import Starter
 
 from petition_app.extensions import db
 from petition_app.models.base import UTCDateTime, utcnow
@@ -97,6 +103,9 @@ class Campaign(db.Model):
         order_by=lambda: RelatedCampaign.position,
     )
 
+    # Set when the campaign was proposed through "Start your campaign".
+    starter: Mapped[Starter | None] = relationship(back_populates="campaign", uselist=False, viewonly=True)
+
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -116,9 +125,21 @@ class Campaign(db.Model):
     def published_updates(self) -> list[CampaignUpdate]:
         return [u for u in self.updates if u.approved]
 
-    @property
+    @hybrid_property
     def is_public(self) -> bool:
-        return self.status != CampaignStatus.DRAFT
+        """Published: not a draft, and not taken down by a moderator. The one definition, in Python and in SQL."""
+        from petition_app.models.starter import StarterState
+
+        return self.status != CampaignStatus.DRAFT and not (
+            self.starter is not None and self.starter.state == StarterState.TAKEN_DOWN)
+
+    @is_public.inplace.expression
+    @classmethod
+    def _is_public_expression(cls):
+        from petition_app.models.starter import Starter, StarterState
+
+        return and_(cls.status != CampaignStatus.DRAFT,
+                    ~exists().where(Starter.campaign_id == cls.id, Starter.state == StarterState.TAKEN_DOWN))
 
     @property
     def total_count(self) -> int:

@@ -39,4 +39,4 @@ class Starter(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    campaign: Mapped[Campaign] = relationship()
+    campaign: Mapped[Campaign] = relationship(back_populates="starter")
