@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from petition_app import audit
 from petition_app.extensions import db
-from petition_app.models import Membership, Organisation, Role, User
+from petition_app.models import Invitation, Membership, Organisation, Role, User
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 SLUG_MAX = 64
@@ -60,3 +60,35 @@ def set_member(organisation: Organisation, user: User, role: Role) -> Membership
         found.role = role
     audit.record("member set", f"{user.email} as {role.value}", organisation.id)
     return found
+
+
+class LastOwner(ValueError):
+    """An organisation keeps at least one owner."""
+
+
+def owner_count(organisation_id: int) -> int:
+    return db.session.execute(select(func.count()).select_from(Membership).where(
+        Membership.organisation_id == organisation_id, Membership.role == Role.OWNER)).scalar_one()
+
+
+def remove_member(organisation: Organisation, membership: Membership) -> None:
+    """Remove a member, audited, and commit; LastOwner when it is the organisation's only owner."""
+    if membership.role == Role.OWNER and owner_count(organisation.id) == 1:
+        raise LastOwner(organisation.slug)
+    audit.record("member removed", membership.user.email, organisation.id)
+    db.session.delete(membership)
+    db.session.commit()
+
+
+def cancel_invitation(organisation: Organisation, invitation: Invitation) -> None:
+    """Withdraw an invitation that was not answered yet, audited, and commit."""
+    audit.record("invitation cancelled", invitation.email, organisation.id)
+    db.session.delete(invitation)
+    db.session.commit()
+
+
+def set_public_key(organisation: Organisation, public_key: str) -> None:
+    """Seal the organisation's new signatures to this public key from now on, audited, and commit."""
+    organisation.public_key = public_key
+    audit.record("sealing key generated", organisation.slug, organisation.id, f"public key {public_key}")
+    db.session.commit()

@@ -15,13 +15,11 @@ from flask_babel import get_locale
 from petition_app import audit, exports
 from petition_app.admin import bp
 from petition_app.admin.access import campaign_view
-from petition_app.extensions import db
 from petition_app.models import Campaign, Role
 
 
 def _audit_export(campaign: Campaign, action: str) -> None:
-    audit.record(action, campaign.slug, campaign.organisation_id)
-    db.session.commit()
+    audit.log(action, campaign.slug, campaign.organisation_id)
 
 
 def _csv_response(chunks: Iterable[str], filename: str) -> Response:

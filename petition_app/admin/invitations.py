@@ -29,19 +29,18 @@ def invitation(token: str):
     if request.method == "POST":
         if request.form.get("decline"):
             accounts.decline(invitation, actor=user or invitation.email)
-            db.session.commit()
             flash(_("You declined the invitation."))
             return redirect(url_for("admin.login"), code=303)
         if user is not None:
             form.new.validators = form.repeat.validators = []
         if form.validate_on_submit():
             if user is None:
-                user = accounts.create_invited_account(invitation, form.new.data)
+                accounts.create_invited_account(invitation, form.new.data)
                 flash(_("Your account is ready. Log in with your address and the password you chose."))
             else:
+                name = invitation.organisation.name
                 accounts.accept(invitation, user, by_link=True)
-                flash(_("You joined %(name)s.", name=invitation.organisation.name))
-            db.session.commit()
+                flash(_("You joined %(name)s.", name=name))
             return redirect(url_for("admin.login"), code=303)
     status = 422 if form.errors else 200
     return render_template("admin/invitation.html", invitation=invitation, form=form, user=user), status
@@ -65,9 +64,9 @@ def _answer_invitation(invitation_id: int, answer: str):
     if invitation is None or invitation not in accounts.pending_invitations(current_user):
         return render_template("errors/error.html", title=_("Page not found"), text=""), 404
     if answer == "accept":
+        name = invitation.organisation.name
         accounts.accept(invitation, current_user)
-        flash(_("You joined %(name)s.", name=invitation.organisation.name))
+        flash(_("You joined %(name)s.", name=name))
     else:
         accounts.decline(invitation)
-    db.session.commit()
     return redirect(url_for("admin.dashboard"), code=303)

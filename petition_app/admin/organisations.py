@@ -6,7 +6,6 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from petition_app import audit
 from petition_app import organisations as organisation_service
 from petition_app.admin import accounts, bp
 from petition_app.admin.access import (
@@ -46,7 +45,6 @@ def organisation(organisation: Organisation):
         if form.validate_on_submit():
             # Never a password: the address's holder gets a link (to set one, or to accept) by mail.
             outcome = accounts.invite(organisation, form.email.data, Role(form.role.data))
-            db.session.commit()
             if outcome == "updated":
                 flash(_("%(email)s is now %(role)s.", email=form.email.data, role=form.role.data))
             else:
@@ -72,9 +70,7 @@ def cancel_invitation(organisation: Organisation, invitation_id: int):
     invitation = db.session.get(Invitation, invitation_id) if invitation_id < 2**31 else None
     if invitation is None or invitation.organisation_id != organisation.id:
         return render_template("errors/error.html", title=_("Page not found"), text=""), 404
-    audit.record("invitation cancelled", invitation.email, organisation.id)
-    db.session.delete(invitation)
-    db.session.commit()
+    organisation_service.cancel_invitation(organisation, invitation)
     return redirect(url_for("admin.organisation", org_slug=organisation.slug), code=303)
 
 
@@ -84,19 +80,11 @@ def remove_member(organisation: Organisation, membership_id: int):
     membership = db.session.get(Membership, membership_id)
     if membership is None or membership.organisation_id != organisation.id:
         return render_template("errors/error.html", title=_("Page not found"), text=""), 404
-    owners = [m for m in organisation_members(organisation) if m.role == Role.OWNER]
-    if membership.role == Role.OWNER and len(owners) == 1:
+    try:
+        organisation_service.remove_member(organisation, membership)
+    except organisation_service.LastOwner:
         flash(_("An organisation keeps at least one owner."))
-    else:
-        audit.record("member removed", membership.user.email, organisation.id)
-        db.session.delete(membership)
-        db.session.commit()
     return redirect(url_for("admin.organisation", org_slug=organisation.slug), code=303)
-
-
-def organisation_members(organisation: Organisation) -> list[Membership]:
-    return list(db.session.execute(
-        select(Membership).where(Membership.organisation_id == organisation.id)).scalars())
 
 
 @bp.get("/orgs/<org_slug>/audit")

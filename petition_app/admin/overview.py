@@ -11,11 +11,10 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from petition_app import audit, mailer, stats
+from petition_app import mailer, stats
 from petition_app.admin import bp
 from petition_app.admin.access import campaign_view, has_role
 from petition_app.campaigns.service import TRANSITIONS
-from petition_app.extensions import db
 from petition_app.models import Campaign, CampaignStatus, Role
 
 
@@ -46,8 +45,6 @@ def campaign(campaign: Campaign):
 @campaign_view(Role.EDITOR)
 def outbox_retry(campaign: Campaign):
     """Queue the campaign's failed mails again, once the mail server is fixed."""
-    queued = mailer.retry_failed(campaign.id)
-    audit.record("failed mails queued again", campaign.slug, campaign.organisation_id, f"{queued} messages")
-    db.session.commit()
+    queued = mailer.retry_failed(campaign)
     flash(_("%(num)s failed mails were queued again.", num=queued))
     return redirect(url_for("admin.campaign", campaign_id=campaign.id), code=303)

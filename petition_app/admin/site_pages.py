@@ -5,27 +5,21 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from petition_app import audit
 from petition_app.admin import bp
 from petition_app.admin.access import superuser_view
 from petition_app.admin.campaign_forms import SitePageForm
 from petition_app.admin.previews import previews, wants_preview
 from petition_app.extensions import db
 from petition_app.models import SitePage
-from petition_app.pages.content import PAGES, default_page
-
-# -- site pages -----------------------------------------------------------------------------------------------------
+from petition_app.pages.content import PAGES, SavedMeanwhile, default_page, edited_page, reset_page, save_page
 
 
 def _page_or_404(name: str, language: str) -> SitePage | None:
     """The edited page, None while the shipped text is used; unknown pages and languages end in 404."""
     if name not in PAGES or language not in current_app.config["LANGUAGES"]:
         abort(404)
-    return db.session.execute(
-        select(SitePage).where(SitePage.name == name, SitePage.language == language)
-    ).scalar_one_or_none()
+    return edited_page(name, language)
 
 
 @bp.get("/pages")
@@ -48,15 +42,9 @@ def site_page_edit(name: str, language: str):
     for text_field in (form.title, form.body):  # spell-checking in the page's language
         text_field.render_kw = {**(text_field.render_kw or {}), "lang": language}
     if not wants_preview() and form.validate_on_submit():
-        if page is None:
-            page = SitePage(name=name, language=language)
-            db.session.add(page)
-        page.title, page.body = form.title.data, form.body.data
-        audit.record("site page edited", f"{name} ({language})")
         try:
-            db.session.commit()
-        except IntegrityError:  # saved by someone else at the same moment
-            db.session.rollback()
+            page = save_page(name, language, form.title.data, form.body.data)
+        except SavedMeanwhile:
             form.body.errors.append(_("Someone else saved this page just now. Reload it to see their text."))
         else:
             flash(_("The page was saved."))
@@ -69,10 +57,7 @@ def site_page_edit(name: str, language: str):
 @bp.post("/pages/<name>/<language>/reset")
 @superuser_view
 def site_page_reset(name: str, language: str):
-    page = _page_or_404(name, language)
-    if page is not None:
-        db.session.delete(page)
-        audit.record("site page reset", f"{name} ({language})")
-        db.session.commit()
+    _page_or_404(name, language)
+    reset_page(name, language)
     flash(_("The page shows the shipped text again."))
     return redirect(url_for("admin.site_pages"), code=303)

@@ -8,15 +8,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from petition_app import audit
 from petition_app.admin import bp
 from petition_app.admin.access import campaign_view
 from petition_app.admin.campaign_forms import UpdateForm
 from petition_app.admin.previews import previews, wants_preview
+from petition_app.campaigns import service as campaign_service
 from petition_app.extensions import db
 from petition_app.models import Campaign, CampaignUpdate, Role
-
-# -- dated updates --------------------------------------------------------------------------------------------------
 
 
 def _update_or_404(campaign: Campaign, update_id: int) -> CampaignUpdate:
@@ -26,10 +24,6 @@ def _update_or_404(campaign: Campaign, update_id: int) -> CampaignUpdate:
     return update
 
 
-def _update_label(update: CampaignUpdate) -> str:
-    return f"{update.published_on.isoformat()} {update.title}".strip()
-
-
 @bp.route("/campaigns/<int:campaign_id>/updates", methods=["GET", "POST"])
 @campaign_view(Role.EDITOR)
 def campaign_updates(campaign: Campaign):
@@ -37,11 +31,7 @@ def campaign_updates(campaign: Campaign):
     if request.method == "GET":
         form.published_on.data = datetime.now(timezone.utc).date()
     if not wants_preview() and form.validate_on_submit():
-        update = CampaignUpdate(campaign_id=campaign.id, published_on=form.published_on.data,
-                                title=form.title.data or "", body=form.body.data)
-        db.session.add(update)
-        audit.record("update added", campaign.slug, campaign.organisation_id, _update_label(update))
-        db.session.commit()
+        campaign_service.add_update(campaign, form.published_on.data, form.title.data, form.body.data)
         flash(_("The update was published."))
         return redirect(url_for("admin.campaign_updates", campaign_id=campaign.id), code=303)
     updates = db.session.execute(
@@ -59,11 +49,7 @@ def update_edit(campaign: Campaign, update_id: int):
     update = _update_or_404(campaign, update_id)
     form = UpdateForm(obj=update)
     if not wants_preview() and form.validate_on_submit():
-        update.published_on = form.published_on.data
-        update.title = form.title.data or ""
-        update.body = form.body.data
-        audit.record("update edited", campaign.slug, campaign.organisation_id, _update_label(update))
-        db.session.commit()
+        campaign_service.edit_update(campaign, update, form.published_on.data, form.title.data, form.body.data)
         flash(_("The update was saved."))
         return redirect(url_for("admin.campaign_updates", campaign_id=campaign.id), code=303)
     status = 422 if request.method == "POST" and form.errors else 200
@@ -78,8 +64,6 @@ def update_delete(campaign: Campaign, update_id: int):
     if request.method == "GET":
         return render_template("admin/update_form.html", campaign=campaign, update=update, form=None,
                                previews={}, confirm_delete=True)
-    audit.record("update deleted", campaign.slug, campaign.organisation_id, _update_label(update))
-    db.session.delete(update)
-    db.session.commit()
+    campaign_service.delete_update(campaign, update)
     flash(_("The update was deleted."))
     return redirect(url_for("admin.campaign_updates", campaign_id=campaign.id), code=303)

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import date, datetime
 
 from slugify import slugify
 from sqlalchemy import select
 
 from petition_app import audit, counts
 from petition_app.extensions import db
-from petition_app.models import Campaign, CampaignStatus, Organisation, RelatedCampaign, SlugRedirect
+from petition_app.models import Campaign, CampaignStatus, CampaignUpdate, Organisation, RelatedCampaign, SlugRedirect
 
 # The words a campaign says: what a translation of it would carry.
 CONTENT_FIELDS = (
@@ -209,6 +209,36 @@ def update(campaign: Campaign, data: CampaignData, *, actor: str | None = None) 
     if campaign.count_confirmed_only != old_confirmed_only:
         counts.recount(campaign)
     return changed
+
+
+# -- dated updates ----------------------------------------------------------------------------------------------------
+
+
+def _update_label(posted: CampaignUpdate) -> str:
+    return f"{posted.published_on.isoformat()} {posted.title}".strip()
+
+
+def add_update(campaign: Campaign, published_on: date, title: str, body: str) -> CampaignUpdate:
+    """Publish a dated update of the organisation's own, audited, and commit."""
+    posted = CampaignUpdate(campaign_id=campaign.id, published_on=published_on, title=title or "", body=body)
+    db.session.add(posted)
+    audit.record("update added", campaign.slug, campaign.organisation_id, _update_label(posted))
+    db.session.commit()
+    return posted
+
+
+def edit_update(campaign: Campaign, posted: CampaignUpdate, published_on: date, title: str, body: str) -> None:
+    """Change a dated update, audited, and commit."""
+    posted.published_on, posted.title, posted.body = published_on, title or "", body
+    audit.record("update edited", campaign.slug, campaign.organisation_id, _update_label(posted))
+    db.session.commit()
+
+
+def delete_update(campaign: Campaign, posted: CampaignUpdate) -> None:
+    """Delete a dated update, audited, and commit."""
+    audit.record("update deleted", campaign.slug, campaign.organisation_id, _update_label(posted))
+    db.session.delete(posted)
+    db.session.commit()
 
 
 # -- status -----------------------------------------------------------------------------------------------------------
