@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime, timezone
-from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -17,17 +16,16 @@ from sqlalchemy import (
     Text,
     and_,
     event,
-    exists,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-if TYPE_CHECKING:
-    from petition_app.models.starter import Starter
-
 from petition_app.extensions import db
 from petition_app.models.base import UTCDateTime, utcnow
 from petition_app.models.org import Organisation
+
+# StarterState.TAKEN_DOWN (models.starter, which imports this module): a moderator took the campaign down.
+TAKEN_DOWN = "taken_down"
 
 
 class CampaignStatus(enum.StrEnum):
@@ -103,8 +101,9 @@ class Campaign(db.Model):
         order_by=lambda: RelatedCampaign.position,
     )
 
-    # Set when the campaign was proposed through "Start your campaign".
-    starter: Mapped[Starter | None] = relationship(back_populates="campaign", uselist=False, viewonly=True)
+    # Set when the campaign was proposed through "Start your campaign" (models.starter, resolved by name).
+    starter: Mapped[Starter | None] = relationship(  # noqa: F821
+        "Starter", back_populates="campaign", uselist=False, viewonly=True)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -128,18 +127,13 @@ class Campaign(db.Model):
     @hybrid_property
     def is_public(self) -> bool:
         """Published: not a draft, and not taken down by a moderator. The one definition, in Python and in SQL."""
-        from petition_app.models.starter import StarterState
-
         return self.status != CampaignStatus.DRAFT and not (
-            self.starter is not None and self.starter.state == StarterState.TAKEN_DOWN)
+            self.starter is not None and self.starter.state == TAKEN_DOWN)
 
     @is_public.inplace.expression
     @classmethod
     def _is_public_expression(cls):
-        from petition_app.models.starter import Starter, StarterState
-
-        return and_(cls.status != CampaignStatus.DRAFT,
-                    ~exists().where(Starter.campaign_id == cls.id, Starter.state == StarterState.TAKEN_DOWN))
+        return and_(cls.status != CampaignStatus.DRAFT, ~cls.starter.has(state=TAKEN_DOWN))
 
     @property
     def total_count(self) -> int:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from petition_app.extensions import db
 from petition_app.models.base import UTCDateTime, utcnow
-from petition_app.models.campaign import Campaign
+from petition_app.models.campaign import TAKEN_DOWN, Campaign
 
 
 class StarterState(enum.StrEnum):
@@ -16,7 +16,7 @@ class StarterState(enum.StrEnum):
     PENDING = "pending"  # in the moderation queue
     APPROVED = "approved"  # published
     REJECTED = "rejected"
-    TAKEN_DOWN = "taken_down"
+    TAKEN_DOWN = TAKEN_DOWN
 
 
 class Starter(db.Model):
