@@ -50,11 +50,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _init_blueprints(app)
 
-    from petition_app import assets, backup, checks, cli, errors, health, pagecache, security, templating
+    from petition_app import assets, backup, checks, cli, counts, errors, health, pagecache, security, templating
     from petition_app.campaigns import lifecycle
 
     security.init_app(app)
     pagecache.init_app(app)
+    counts.init_app(app)
     assets.init_app(app)
     lifecycle.init_app(app)
     checks.init_app(app)

@@ -18,3 +18,9 @@ def record(action: str, target: str = "", organisation_id: int | None = None, de
         user_id=getattr(user, "id", None), actor=name[:254],
         organisation_id=organisation_id, action=action, target=target[:300], detail=detail,
     ))
+
+
+def log(action: str, target: str = "", organisation_id: int | None = None, detail: str = "", actor=None) -> None:
+    """Record an action whose only write is its audit entry (an export opened, a key written) and commit."""
+    record(action, target, organisation_id, detail, actor=actor)
+    db.session.commit()

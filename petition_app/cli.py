@@ -157,7 +157,7 @@ def generate_key(org_slug: str, replace: bool) -> None:
     """Make a key pair: store the public key on the organisation, print the private key once."""
     from sqlalchemy import select
 
-    from petition_app import audit, sealing
+    from petition_app import organisations, sealing
     from petition_app.extensions import db
     from petition_app.models import Organisation
 
@@ -167,9 +167,7 @@ def generate_key(org_slug: str, replace: bool) -> None:
     if organisation.public_key and not replace:
         raise click.ClickException("this organisation has a key already; --replace makes a new one")
     public, private = sealing.generate_keypair()
-    organisation.public_key = public
-    audit.record("sealing key generated", organisation.slug, organisation.id, f"public key {public}")
-    db.session.commit()
+    organisations.set_public_key(organisation, public)
     click.echo(f"Public key stored for {organisation.slug}: {public}", err=True)
     click.echo("Private key (shown once; keep it offline, it is the only way to read sealed signatures):", err=True)
     click.echo(private)
@@ -199,9 +197,8 @@ def export_command(slug: str, kind: str, output: str, key_file) -> None:
     if campaign is None:
         raise click.BadParameter(f"no campaign {slug!r}", param_hint="SLUG")
     private_key = _read_private_key(key_file, campaign.organisation.public_key) if key_file else None
-    audit.record(f"{kind} export written", campaign.slug, campaign.organisation_id,
-                 detail="to standard output" if output == "-" else f"to {output}")
-    db.session.commit()
+    audit.log(f"{kind} export written", campaign.slug, campaign.organisation_id,
+              detail="to standard output" if output == "-" else f"to {output}")
     # A progress bar only for a person watching: never in a pipe, a log or a cron mail.
     bar = (click.progressbar(length=exports.count(campaign, kind), label=f"Exporting {slug}", file=sys.stderr)
            if sys.stderr.isatty() else contextlib.nullcontext())

@@ -10,8 +10,9 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import func, select, text, update
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event, func, inspect, select, text, update
+from sqlalchemy.orm import Session
 
 from petition_app import fastpath
 from petition_app.extensions import db
@@ -54,9 +55,8 @@ def cached_snapshot(slug: str) -> dict[str, Any] | None:
     found = _cache().get(key)
     if found is not None:
         return found or None
-    from petition_app.campaigns.queries import IS_PUBLIC
-
-    campaign = db.session.execute(select(Campaign).where(Campaign.slug == slug, IS_PUBLIC)).scalar_one_or_none()
+    campaign = db.session.execute(
+        select(Campaign).where(Campaign.slug == slug, Campaign.is_public)).scalar_one_or_none()
     value = snapshot(campaign) if campaign is not None else {}
     _cache().set(key, value, current_app.config["COUNTER_CACHE_SECONDS"])
     return value or None
@@ -68,6 +68,57 @@ def forget(slug: str) -> None:
     for language in current_app.config["LANGUAGES"]:
         _cache().delete(f"counter-html:{language}:{slug}")
     fastpath.forget(current_app)
+
+
+# -- dropping cached counters after a commit ------------------------------------------------------------------------
+# Whatever changes a campaign row (its status, goal, address, counting rule) or its starter's state drops the
+# campaign's cached counters once the change is committed, whichever code path made it: nobody drops them by hand.
+
+_PENDING = "counters_changed"
+
+
+def forget_after_commit(slug: str) -> None:
+    """Drop the campaign's cached counters once the current transaction commits (for changes made in raw SQL)."""
+    db.session.info.setdefault(_PENDING, set()).add(slug)
+
+
+def _note_changed_campaigns(session: Session, _flush_context) -> None:
+    from petition_app.models import Starter
+
+    slugs: set[str] = set()
+    with session.no_autoflush:
+        for obj in (*session.new, *session.dirty, *session.deleted):
+            if isinstance(obj, Campaign) and (obj in session.new or obj in session.deleted
+                                              or session.is_modified(obj)):
+                history = inspect(obj).attrs.slug.history
+                slugs.update(s for s in (obj.slug, *history.deleted) if s)
+            elif isinstance(obj, Starter) and session.is_modified(obj) and obj.campaign is not None:
+                slugs.add(obj.campaign.slug)
+    if slugs:
+        session.info.setdefault(_PENDING, set()).update(slugs)
+
+
+def _forget_after_commit(session: Session) -> None:
+    slugs = session.info.pop(_PENDING, None)
+    if slugs and has_app_context():
+        for slug in slugs:
+            forget(slug)
+
+
+def _discard_after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+_listening = False
+
+
+def init_app(app: Flask) -> None:
+    global _listening
+    if not _listening:  # the events are on the Session class: once per process, whatever the number of apps
+        event.listen(Session, "after_flush", _note_changed_campaigns)
+        event.listen(Session, "after_commit", _forget_after_commit)
+        event.listen(Session, "after_rollback", _discard_after_rollback)
+        _listening = True
 
 
 def _shards() -> int:

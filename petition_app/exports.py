@@ -12,7 +12,7 @@ import io
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from operator import attrgetter
 
 from sqlalchemy import Select, case, func, select
@@ -89,7 +89,6 @@ def batches(query: Select) -> Iterator[list]:
 def _utc(moment: datetime | None) -> str:
     if moment is None:
         return ""
-    moment = moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

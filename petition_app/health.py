@@ -23,10 +23,6 @@ def migration_heads() -> frozenset[str]:
     return frozenset(ScriptDirectory.from_config(config).get_heads())
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
 def status() -> tuple[dict, list[str]]:
     """The figures and the list of problems (empty when healthy). Nothing about any signer."""
     from petition_app.extensions import db
@@ -62,7 +58,7 @@ def status() -> tuple[dict, list[str]]:
         report["outbox"] = f"unreadable ({type(error).__name__})"
         problems.append("outbox unreadable")
     else:
-        age = int((now - _aware(oldest)).total_seconds()) if oldest else 0
+        age = int((now - oldest).total_seconds()) if oldest else 0
         report["outbox"] = {"due": due, "oldest_due_seconds": age}
         if age > current_app.config["HEALTH_MAX_OUTBOX_AGE_SECONDS"]:
             problems.append(f"outbox: a message has been due for {age} s (is the worker running?)")

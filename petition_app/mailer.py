@@ -38,7 +38,7 @@ from nacl.exceptions import CryptoError
 from nacl.secret import SecretBox
 from sqlalchemy import DateTime, case, func, insert, literal, or_, select, update
 
-from petition_app import tokens
+from petition_app import audit, tokens
 from petition_app.extensions import db
 from petition_app.models import Campaign, OutboxMessage, OutboxStatus, Signature
 from petition_app.privacy import coarse_now
@@ -503,16 +503,18 @@ def send_due(worker: str | None = None) -> int:
     return total
 
 
-def retry_failed(campaign_id: int) -> int:
-    """Queue a campaign's failed messages again (after the mail server was fixed); returns how many."""
+def retry_failed(campaign) -> int:
+    """Queue a campaign's failed messages again (after the mail server was fixed), audited; returns how many."""
     result = db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.campaign_id == campaign_id, OutboxMessage.status == OutboxStatus.FAILED,
+        .where(OutboxMessage.campaign_id == campaign.id, OutboxMessage.status == OutboxStatus.FAILED,
                OutboxMessage.payload.is_not(None))
         .values(status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=coarse_now(), claimed_by=None,
                 claimed_until=None)
         .execution_options(synchronize_session=False)
     )
+    audit.record("failed mails queued again", campaign.slug, campaign.organisation_id, f"{result.rowcount} messages")
+    db.session.commit()
     return result.rowcount
 
 

@@ -39,11 +39,9 @@ def find(raw: str, purpose: str) -> Token | None:
     token = db.session.execute(select(Token).where(Token.token_hash == _hash(raw))).scalar_one_or_none()
     if token is None or token.purpose != purpose:
         return None
-    expires = token.expires_at if token.expires_at.tzinfo else token.expires_at.replace(tzinfo=timezone.utc)
-    return token if expires > datetime.now(timezone.utc) else None
+    return token if token.expires_at > datetime.now(timezone.utc) else None
 
 
 def delete_expired() -> int:
-    # No in-session evaluation: SQLite hands back naive times, which Python cannot compare with an aware one.
     return db.session.execute(delete(Token).where(Token.expires_at < datetime.now(timezone.utc))
                               .execution_options(synchronize_session=False)).rowcount

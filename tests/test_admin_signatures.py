@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from petition_app.admin import stats
+from petition_app import stats
 from petition_app.extensions import db
 from petition_app.models import AuditEntry, Campaign, Membership, Organisation, Role, Signature, User
 from petition_app.passwords import hash_password

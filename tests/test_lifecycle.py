@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
-from petition_app.campaigns.lifecycle import as_utc, close_past_deadline
+from petition_app.campaigns.lifecycle import close_past_deadline
 from petition_app.extensions import db
 from petition_app.models import AuditEntry, Campaign, CampaignStatus, Signature
 from petition_app.signing.service import SignatureInput, sign
@@ -18,7 +18,7 @@ NOW = datetime.now(timezone.utc).replace(microsecond=0)
 def status_of(campaign: Campaign) -> tuple[CampaignStatus, datetime | None]:
     db.session.expire_all()
     fresh = db.session.get(Campaign, campaign.id)
-    return fresh.status, as_utc(fresh.closed_at)
+    return fresh.status, fresh.closed_at
 
 
 def audit_details(slug: str) -> list[tuple[str, str]]:

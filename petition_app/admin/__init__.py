@@ -26,4 +26,19 @@ def no_store(response):
     return response
 
 
-from petition_app.admin import auth, campaigns, moderation, signatures, two_factor, views  # noqa: E402,F401  (register the routes)
+# One module per admin area; importing it registers its routes.
+from petition_app.admin import (  # noqa: E402,F401
+    auth,
+    campaigns,
+    dashboard,
+    exports,
+    invitations,
+    moderation,
+    organisations,
+    overview,
+    previews,
+    signatures,
+    site_pages,
+    two_factor,
+    updates,
+)

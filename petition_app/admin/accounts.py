@@ -18,7 +18,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import delete, func, select
 
-from petition_app import audit, mailer
+from petition_app import audit, mailer, organisations
 from petition_app.extensions import db
 from petition_app.models import AccountToken, Invitation, Membership, Organisation, RecoveryCode, Role, User
 from petition_app.passwords import hash_password
@@ -36,10 +36,6 @@ def _hash(raw: str) -> str:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def _language() -> str:
@@ -67,6 +63,83 @@ def end_sessions(user: User) -> None:
     user.session_version += 1
 
 
+# Whole pieces of work on an account, each audited and committed (for the admin's pages and `flask users`).
+
+
+def change_password(user: User, password: str, action: str, detail: str = "", actor=None) -> None:
+    """Set a password the holder chose (every session ends), record `action`, and commit."""
+    set_password(user, password)
+    audit.record(action, user.email, detail=detail, actor=actor)
+    db.session.commit()
+
+
+def log_out_everywhere(user: User) -> None:
+    """End every session of the account and commit."""
+    end_sessions(user)
+    db.session.commit()
+
+
+def record_login(user: User) -> None:
+    audit.log("login", user.email)
+
+
+def rehash_password(user: User, password: str) -> None:
+    """Store the password again with the current hashing parameters and commit."""
+    user.password_hash = hash_password(password)
+    db.session.commit()
+
+
+def require_new_password(user: User) -> None:
+    """End the account's sessions and mail its holder a link to choose a new password; commits."""
+    end_sessions(user)
+    request_reset(user.email, required=True)
+
+
+def set_active(user: User, active: bool) -> None:
+    """Disable an account (its sessions end at once) or enable it again, audited, and commit."""
+    user.active = active
+    if not active:
+        end_sessions(user)
+    audit.record("account enabled" if active else "account disabled", user.email)
+    db.session.commit()
+
+
+def turn_off_two_factor(user: User, *, end_all_sessions: bool = False, detail: str = "") -> None:
+    """Turn two-factor login off (optionally ending every session), audited, and commit."""
+    disable_two_factor(user)
+    if end_all_sessions:
+        end_sessions(user)
+    audit.record("two-factor disabled", user.email, detail=detail)
+    db.session.commit()
+
+
+def turn_on_two_factor(user: User, secret: str, used_step: int | None) -> list[str]:
+    """Turn two-factor login on, audited, and commit; returns the recovery codes to show once."""
+    codes = enable_two_factor(user, secret, used_step)
+    audit.record("two-factor enabled", user.email)
+    db.session.commit()
+    return codes
+
+
+def create_account(email: str, password: str, *, superuser: bool = False, organisation: Organisation | None = None,
+                   role: Role = Role.VIEWER) -> User:
+    """Create an account with a password its holder chose (the command line), optionally a member; commits."""
+    user = User(email=email, password_hash=hash_password(password), is_superuser=superuser)
+    db.session.add(user)
+    db.session.flush()
+    if organisation is not None:
+        organisations.set_member(organisation, user, role)
+    db.session.commit()
+    return user
+
+
+def delete_account(user: User) -> None:
+    """Delete the account and its memberships (the audit log keeps its address) and commit."""
+    audit.record("account deleted", user.email)
+    db.session.delete(user)
+    db.session.commit()
+
+
 # -- invitations ------------------------------------------------------------------------------------------------
 
 
@@ -75,17 +148,15 @@ def invite(organisation: Organisation, address: str, role: Role) -> str:
 
     "updated": the account is a member already and only its role changed. "invited": an invitation was mailed
     (to set a password and join, or, for an existing account, to accept). Nothing else changes until the
-    holder acts. The caller commits.
+    holder acts. Commits.
     """
     address = address.strip()
     delete_expired()
     user = user_by_email(address)
     if user is not None:
-        membership = db.session.execute(select(Membership).where(
-            Membership.user_id == user.id, Membership.organisation_id == organisation.id)).scalar_one_or_none()
-        if membership is not None:
-            membership.role = role
-            audit.record("member set", f"{user.email} as {role.value}", organisation.id)
+        if organisations.membership(organisation, user) is not None:
+            organisations.set_member(organisation, user, role)
+            db.session.commit()
             return "updated"
     db.session.execute(delete(Invitation).where(
         Invitation.organisation_id == organisation.id, Invitation.email == address.lower()))
@@ -97,6 +168,7 @@ def invite(organisation: Organisation, address: str, role: Role) -> str:
     mailer.enqueue("admin_invitation", user.email if user else address, _language(), "admin_invitation",
                    organisation=organisation, role=role.value, has_account=user is not None,
                    link=public_url("admin.invitation", token=raw), days=INVITATION_DAYS)
+    db.session.commit()
     return "invited"
 
 
@@ -110,7 +182,7 @@ def invitation_for(raw: str) -> Invitation | None:
         return None
     invitation = db.session.execute(
         select(Invitation).where(Invitation.token_hash == _hash(raw))).scalar_one_or_none()
-    if invitation is None or _aware(invitation.expires_at) <= _now():
+    if invitation is None or invitation.expires_at <= _now():
         return None
     return invitation
 
@@ -129,7 +201,7 @@ def organisation_invitations(organisation: Organisation) -> list[Invitation]:
 
 
 def accept(invitation: Invitation, user: User, by_link: bool = False) -> Membership:
-    """Make the account a member with the invited role; the invitation is used up. The caller commits."""
+    """Make the account a member with the invited role; the invitation is used up. Commits."""
     if invitation.email != user.email.lower():
         raise ValueError("invitation for another address")
     membership = db.session.execute(select(Membership).where(
@@ -143,11 +215,12 @@ def accept(invitation: Invitation, user: User, by_link: bool = False) -> Members
     audit.record("invitation accepted", f"{user.email} as {invitation.role.value}", invitation.organisation_id,
                  detail="by a mailed link" if by_link else "", actor=user)
     db.session.delete(invitation)
+    db.session.commit()
     return membership
 
 
 def create_invited_account(invitation: Invitation, password: str) -> User:
-    """The holder of a new address sets the password and joins; returns the new account. The caller commits."""
+    """The holder of a new address sets the password and joins; returns the new account. Commits (with accept)."""
     user = User(email=invitation.email, password_hash=hash_password(password))
     db.session.add(user)
     db.session.flush()
@@ -158,6 +231,7 @@ def create_invited_account(invitation: Invitation, password: str) -> User:
 def decline(invitation: Invitation, actor: User | str | None = None) -> None:
     audit.record("invitation declined", invitation.email, invitation.organisation_id, actor=actor)
     db.session.delete(invitation)
+    db.session.commit()
 
 
 # -- password resets ---------------------------------------------------------------------------------------------
@@ -167,7 +241,7 @@ def request_reset(address: str, *, required: bool = False) -> None:
     """Mail a single-use link to set a new password, or, for an address without an account, a mail saying so.
 
     Both cases do the same work (one token row, one queued mail rendered from one template), so neither the
-    page nor its timing tells whether the address has an account. The caller commits.
+    page nor its timing tells whether the address has an account. Commits.
     """
     delete_expired()
     user = user_by_email(address)
@@ -177,6 +251,7 @@ def request_reset(address: str, *, required: bool = False) -> None:
     mailer.enqueue("password_reset", user.email if user else address.strip(), _language(), "password_reset",
                    has_account=user is not None, required=required, minutes=RESET_MINUTES,
                    link=public_url("admin.reset_password", token=raw))
+    db.session.commit()
 
 
 def reset_user_for(raw: str) -> User | None:
@@ -185,7 +260,7 @@ def reset_user_for(raw: str) -> User | None:
         return None
     token = db.session.execute(select(AccountToken).where(
         AccountToken.token_hash == _hash(raw), AccountToken.purpose == RESET)).scalar_one_or_none()
-    if token is None or token.user_id is None or _aware(token.expires_at) <= _now():
+    if token is None or token.user_id is None or token.expires_at <= _now():
         return None
     user = db.session.get(User, token.user_id)
     return user if user is not None and user.active else None

@@ -9,14 +9,13 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from petition_app import audit
 from petition_app.admin import accounts, bp
 from petition_app.admin.access import any_member_view
 from petition_app.admin.forms import ChangePasswordForm, CodeForm, ForgotPasswordForm, LoginForm, NewPasswordForm
 from petition_app.errors import render_error
 from petition_app.extensions import db, limiter, login_manager
 from petition_app.models import User
-from petition_app.passwords import hash_password, needs_rehash, verify_password
+from petition_app.passwords import needs_rehash, verify_password
 
 PENDING = "pending_login"  # the session key holding a password-checked login waiting for its second factor
 PENDING_SECONDS = 300
@@ -98,8 +97,7 @@ def _complete_login(user: User, next_url: str | None):
     """Start a fresh session for the account (a new CSRF token too) and record the login under its name."""
     session.clear()
     login_user(user)
-    audit.record("login", user.email)
-    db.session.commit()
+    accounts.record_login(user)
     return redirect(_safe_next(next_url), code=303)
 
 
@@ -116,13 +114,10 @@ def login():
         if verify_password(user.password_hash if user else None, form.password.data) and user.active:
             if user.must_reset_password:
                 # Someone else may know this password: the holder proves the mailbox before it is set again.
-                accounts.request_reset(user.email, required=True)
-                accounts.end_sessions(user)
-                db.session.commit()
+                accounts.require_new_password(user)
                 return render_template("admin/reset_required.html")
             if needs_rehash(user.password_hash):
-                user.password_hash = hash_password(form.password.data)
-                db.session.commit()
+                accounts.rehash_password(user, form.password.data)
             if user.totp_secret:
                 session.clear()
                 session[PENDING] = {"user": user.id, "version": user.session_version,
@@ -174,8 +169,7 @@ def login_code():
 def logout():
     # Ending the account's session version makes every copy of this session cookie worthless.
     user = db.session.get(User, current_user.id)
-    accounts.end_sessions(user)
-    db.session.commit()
+    accounts.log_out_everywhere(user)
     logout_user()
     session.clear()
     return redirect(url_for("admin.login"), code=303)
@@ -195,9 +189,7 @@ def change_password():
                 return _slow_down()
             form.current.errors.append(_("This is not your current password."))
         else:
-            accounts.set_password(current_user, form.new.data)  # other sessions end
-            audit.record("password changed", current_user.email)
-            db.session.commit()
+            accounts.change_password(current_user, form.new.data, "password changed")  # other sessions end
             login_user(current_user)
             flash(_("Your password has been changed."))
             return redirect(url_for("admin.dashboard"), code=303)
@@ -215,7 +207,6 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         accounts.request_reset(form.email.data)
-        db.session.commit()
         return redirect(url_for("admin.forgot_sent"), code=303)
     status = 422 if request.method == "POST" else 200
     return render_template("admin/forgot.html", form=form), status
@@ -234,9 +225,8 @@ def reset_password(token: str):
         return render_template("admin/link_invalid.html"), 404
     form = NewPasswordForm()
     if form.validate_on_submit():
-        accounts.set_password(user, form.new.data)  # the link is used up and every session ends
-        audit.record("password reset", user.email, detail="by a mailed link", actor=user)
-        db.session.commit()
+        # the link is used up and every session ends
+        accounts.change_password(user, form.new.data, "password reset", detail="by a mailed link", actor=user)
         if current_user.is_authenticated:
             logout_user()
         session.clear()

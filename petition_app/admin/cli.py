@@ -9,10 +9,9 @@ import click
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
-from petition_app import audit
+from petition_app import organisations
 from petition_app.extensions import db
-from petition_app.models import Membership, Organisation, Role, User
-from petition_app.passwords import hash_password
+from petition_app.models import Organisation, Role, User
 
 
 def require_database() -> None:
@@ -88,16 +87,13 @@ def create_user(email: str, password_stdin: bool, superuser: bool, org_slug: str
     if _find(email) is not None:
         raise click.ClickException(
             f"an account for {email} exists already: nothing changed (see flask users list / set-password)")
+    from petition_app.admin import accounts
+
     password = _read_password(password_stdin)
-    user = User(email=email, password_hash=hash_password(password), is_superuser=superuser)
-    db.session.add(user)
-    db.session.flush()
+    accounts.create_account(email, password, superuser=superuser, organisation=organisation, role=Role(role))
     click.echo(f"Created {email}{' (superuser)' if superuser else ''}.")
     if organisation is not None:
-        db.session.add(Membership(user_id=user.id, organisation_id=organisation.id, role=Role(role)))
-        audit.record("member set", f"{email} as {role}", organisation.id)
         click.echo(f"{email} is {role} of {organisation.slug}.")
-    db.session.commit()
 
 
 def _find(email: str) -> User | None:
@@ -135,7 +131,6 @@ def invite_user(email: str, org_slug: str, role: str) -> None:
     if organisation is None:
         raise click.BadParameter(f"no organisation {org_slug!r} (see: flask orgs list)", param_hint="--org")
     outcome = invite(organisation, email, Role(role))
-    db.session.commit()
     if outcome == "updated":
         click.echo(f"{email} is {role} of {organisation.slug}.")
     else:
@@ -147,12 +142,10 @@ def invite_user(email: str, org_slug: str, role: str) -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def set_password_command(email: str, password_stdin: bool) -> None:
     """Set an account's password (for its holder); every session of the account ends."""
-    from petition_app.admin.accounts import set_password
+    from petition_app.admin.accounts import change_password
 
     user = _account(email)
-    set_password(user, _read_password(password_stdin))
-    audit.record("password set", user.email, detail="on the command line")
-    db.session.commit()
+    change_password(user, _read_password(password_stdin), "password set", detail="on the command line")
     click.echo(f"Password of {user.email} set; its sessions have ended.")
 
 
@@ -174,13 +167,10 @@ def list_users() -> None:
 @click.argument("email")
 def disable_user(email: str) -> None:
     """Stop an account from logging in; its sessions end at once."""
-    from petition_app.admin.accounts import end_sessions
+    from petition_app.admin.accounts import set_active
 
     user = _account(email)
-    user.active = False
-    end_sessions(user)
-    audit.record("account disabled", user.email)
-    db.session.commit()
+    set_active(user, False)
     click.echo(f"{user.email} is disabled; its sessions have ended.")
 
 
@@ -188,10 +178,10 @@ def disable_user(email: str) -> None:
 @click.argument("email")
 def enable_user(email: str) -> None:
     """Let a disabled account log in again."""
+    from petition_app.admin.accounts import set_active
+
     user = _account(email)
-    user.active = True
-    audit.record("account enabled", user.email)
-    db.session.commit()
+    set_active(user, True)
     click.echo(f"{user.email} is enabled.")
 
 
@@ -199,13 +189,10 @@ def enable_user(email: str) -> None:
 @click.argument("email")
 def disable_two_factor_command(email: str) -> None:
     """Turn off two-factor login for a holder who lost the phone and the recovery codes; sessions end."""
-    from petition_app.admin.accounts import disable_two_factor, end_sessions
+    from petition_app.admin.accounts import turn_off_two_factor
 
     user = _account(email)
-    disable_two_factor(user)
-    end_sessions(user)
-    audit.record("two-factor disabled", user.email, detail="on the command line")
-    db.session.commit()
+    turn_off_two_factor(user, end_all_sessions=True, detail="on the command line")
     click.echo(f"Two-factor login is off for {user.email}; its sessions have ended.")
 
 
@@ -214,18 +201,16 @@ def disable_two_factor_command(email: str) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def delete_user(email: str, yes: bool) -> None:
     """Delete an account and its memberships (the audit log keeps its address)."""
+    from petition_app.admin.accounts import delete_account
+
     user = _account(email)
     for membership in user.memberships:
-        owners = db.session.execute(select(func.count()).select_from(Membership).where(
-            Membership.organisation_id == membership.organisation_id, Membership.role == Role.OWNER)).scalar_one()
-        if membership.role == Role.OWNER and owners == 1:
+        if membership.role == Role.OWNER and organisations.owner_count(membership.organisation_id) == 1:
             raise click.ClickException(
                 f"{user.email} is the last owner of {membership.organisation.slug}: make someone else owner first")
     if not yes:
         click.confirm(f"Delete the account {user.email}?", abort=True)
-    audit.record("account deleted", user.email)
-    db.session.delete(user)
-    db.session.commit()
+    delete_account(user)
     click.echo(f"Deleted {email}.")
 
 
@@ -234,17 +219,12 @@ def delete_user(email: str, yes: bool) -> None:
 @click.option("--name", required=True)
 def create_org(slug: str, name: str) -> None:
     """Create an organisation."""
-    import re
-
-    if not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", slug) or len(slug) > 64:
+    if not organisations.valid_slug(slug):
         raise click.BadParameter("lower-case letters, digits and hyphens", param_hint="SLUG")
-    if db.session.execute(select(Organisation).where(Organisation.slug == slug)).scalar():
-        raise click.ClickException(f"organisation {slug!r} exists already")
-    organisation = Organisation(slug=slug, name=name.strip()[:200])
-    db.session.add(organisation)
-    db.session.flush()
-    audit.record("organisation created", slug, organisation.id)
-    db.session.commit()
+    try:
+        organisations.create(slug, name)
+    except organisations.SlugTaken:
+        raise click.ClickException(f"organisation {slug!r} exists already") from None
     click.echo(f"Created {slug}.")
 
 

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp
 
+from petition_app.admin.campaign_forms import clean_multiline
 from petition_app.models import Role
 from petition_app.validators import NoControlCharacters, clean_text
 
@@ -72,3 +73,16 @@ class DisableTwoFactorForm(FlaskForm):
                              render_kw={"autocomplete": "current-password"})
     code = StringField(_l("Code from your app, or a recovery code"), filters=[clean_text],
                        validators=[DataRequired(), Length(max=20)], render_kw={"autocomplete": "one-time-code"})
+
+
+class ReasonForm(FlaskForm):
+    """The reason a moderator gives for turning a proposal down or taking a campaign down; mailed to the starter."""
+
+    reason = TextAreaField(
+        _l("Reason (sent to the starter)"),
+        filters=[clean_multiline],
+        validators=[DataRequired(_l("Please give a reason: it is sent to the starter.")),
+                    Length(max=2000, message=_l("Please keep this under %(max)d characters.")),
+                    NoControlCharacters(allow_newlines=True)],
+        render_kw={"maxlength": 2000, "rows": 4},
+    )

@@ -11,10 +11,10 @@ from flask_babel import gettext as _
 
 from petition_app.admin import bp
 from petition_app.admin.access import can_moderate, moderated_organisation_ids, moderator_view
+from petition_app.admin.forms import ReasonForm
 from petition_app.extensions import db
 from petition_app.models import CampaignUpdate, Starter
 from petition_app.starter import service
-from petition_app.starter.forms import ReasonForm
 
 
 @bp.context_processor

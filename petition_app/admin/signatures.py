@@ -1,63 +1,29 @@
-"""Campaign overview and statistics (viewers); signatures, erasure and exports with personal data (owners)."""
+"""A campaign's signatures (owners): search, and erasure at a signer's request."""
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
 
 from flask import (
-    Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from petition_app import audit, exports, mailer
-from petition_app.admin import bp, stats
-from petition_app.admin.access import campaign_view, has_role
+from petition_app import audit
+from petition_app.admin import bp
+from petition_app.admin.access import campaign_view
 from petition_app.extensions import db
-from petition_app.models import Campaign, CampaignStatus, Role, Signature
+from petition_app.models import Campaign, Role, Signature
 from petition_app.privacy import email_hash
 from petition_app.signing.service import withdraw
 
 PAGE_SIZE = 50
-# Status changes offered as links (as admin.editing.TRANSITIONS); the status view itself decides what is allowed.
-NEXT_STATUSES = {
-    CampaignStatus.DRAFT: (CampaignStatus.OPEN,),
-    CampaignStatus.OPEN: (CampaignStatus.CLOSED,),
-    CampaignStatus.CLOSED: (CampaignStatus.OPEN, CampaignStatus.DELIVERED),
-    CampaignStatus.DELIVERED: (),
-}
-
-
-@bp.app_template_global()
-def has_endpoint(endpoint: str) -> bool:
-    """Whether a view exists, so a page can link to views that another part of the admin adds."""
-    return endpoint in current_app.view_functions
-
-
-@bp.get("/campaigns/<int:campaign_id>")
-@campaign_view(Role.VIEWER)
-def campaign(campaign: Campaign):
-    status_labels = {
-        CampaignStatus.OPEN: _("Open for signing"),
-        CampaignStatus.CLOSED: _("Close"),
-        CampaignStatus.DELIVERED: _("Mark as delivered"),
-    }
-    return render_template(
-        "admin/campaign.html", campaign=campaign, overview=stats.overview(campaign),
-        outbox=mailer.outbox_state(campaign.id), can_edit=has_role(campaign.organisation_id, Role.EDITOR),
-        is_owner=has_role(campaign.organisation_id, Role.OWNER),
-        status_links=[(status, status_labels[status]) for status in NEXT_STATUSES[campaign.status]],
-    )
 
 
 def search_terms(q: str) -> str:
@@ -109,65 +75,3 @@ def signature_delete(campaign: Campaign, signature_id: int):
         flash(_("The signature was erased."))
         return redirect(url_for("admin.signatures", campaign_id=campaign.id), code=303)
     return render_template("admin/signature_delete.html", campaign=campaign, signature=signature)
-
-
-def _audit_export(campaign: Campaign, action: str) -> None:
-    audit.record(action, campaign.slug, campaign.organisation_id)
-    db.session.commit()
-
-
-def _csv_response(chunks: Iterable[str], filename: str) -> Response:
-    response = Response(stream_with_context(chunks), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-@bp.post("/campaigns/<int:campaign_id>/outbox/retry")
-@campaign_view(Role.EDITOR)
-def outbox_retry(campaign: Campaign):
-    """Queue the campaign's failed mails again, once the mail server is fixed."""
-    queued = mailer.retry_failed(campaign.id)
-    audit.record("failed mails queued again", campaign.slug, campaign.organisation_id, f"{queued} messages")
-    db.session.commit()
-    flash(_("%(num)s failed mails were queued again.", num=queued))
-    return redirect(url_for("admin.campaign", campaign_id=campaign.id), code=303)
-
-
-def _sealed_notice(campaign: Campaign):
-    """Sealed names cannot be opened on the server: say how the organisation opens them on its own machine."""
-    return render_template("admin/sealed_export.html", campaign=campaign), 409
-
-
-@bp.get("/campaigns/<int:campaign_id>/export/delivery.csv")
-@campaign_view(Role.OWNER)
-def export_delivery_csv(campaign: Campaign):
-    if campaign.organisation.public_key:
-        return _sealed_notice(campaign)
-    _audit_export(campaign, "delivery export downloaded")
-    return _csv_response(exports.delivery_csv(campaign), f"{campaign.slug}-delivery.csv")
-
-
-@bp.get("/campaigns/<int:campaign_id>/export/full.csv")
-@campaign_view(Role.OWNER)
-def export_full_csv(campaign: Campaign):
-    _audit_export(campaign, "full export downloaded")
-    return _csv_response(exports.full_csv(campaign), f"{campaign.slug}-full.csv")
-
-
-def _stream_template(template: str, buffer_items: int = 500, **context) -> Response:
-    """Render a template as it is sent, a few hundred pieces per chunk rather than one write per piece."""
-    app = current_app._get_current_object()
-    app.update_template_context(context)
-    stream = app.jinja_env.get_template(template).stream(context)
-    stream.enable_buffering(buffer_items)
-    return Response(stream_with_context(stream), mimetype="text/html")
-
-
-@bp.get("/campaigns/<int:campaign_id>/export/delivery.html")
-@campaign_view(Role.OWNER)
-def export_delivery_html(campaign: Campaign):
-    if campaign.organisation.public_key:
-        return _sealed_notice(campaign)
-    _audit_export(campaign, "delivery list opened")
-    delivery = exports.delivery_by_country(campaign, str(get_locale()))
-    return _stream_template("admin/delivery_print.html", campaign=campaign, delivery=delivery)

@@ -6,7 +6,6 @@ from flask import current_app, flash, redirect, render_template, session, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from petition_app import audit
 from petition_app.admin import accounts, bp
 from petition_app.admin.access import any_member_view
 from petition_app.admin.auth import _account_key, _failures_exceeded, _record_failure, _slow_down
@@ -50,9 +49,7 @@ def enable_two_factor():
     if form.validate_on_submit() and secret:
         step = accounts.verify_totp_setup(secret, form.code.data)
         if step is not None:
-            codes = accounts.enable_two_factor(current_user, secret, step)
-            audit.record("two-factor enabled", current_user.email)
-            db.session.commit()
+            codes = accounts.turn_on_two_factor(current_user, secret, step)
             session.pop(ENROLLING, None)
             return render_template("admin/recovery_codes.html", codes=codes)
         form.code.errors.append(_("This code is not right. Check the time on your phone and try the next code."))
@@ -71,9 +68,7 @@ def disable_two_factor():
         limited = _failures_exceeded(key)
         if (verify_password(current_user.password_hash, form.password.data)
                 and accounts.check_second_factor(current_user, form.code.data)):
-            accounts.disable_two_factor(current_user)
-            audit.record("two-factor disabled", current_user.email)
-            db.session.commit()
+            accounts.turn_off_two_factor(current_user)
             flash(_("Two-factor login is off."))
             return redirect(url_for("admin.two_factor"), code=303)
         db.session.rollback()

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from flask import abort, redirect, request, url_for
-from sqlalchemy import and_, exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from petition_app import counts
 from petition_app.extensions import db
-from petition_app.models import Campaign, CampaignStatus, RelatedCampaign, SlugRedirect, Starter, StarterState
+from petition_app.models import Campaign, CampaignStatus, RelatedCampaign, SlugRedirect
 
-# Published: not a draft, and not taken down by a moderator.
-IS_PUBLIC = and_(
-    Campaign.status != CampaignStatus.DRAFT,
-    ~exists().where(Starter.campaign_id == Campaign.id, Starter.state == StarterState.TAKEN_DOWN),
-)
+# Published: not a draft, and not taken down by a moderator (defined once, on the model).
+IS_PUBLIC = Campaign.is_public
 
 
 def public_campaign_or_404(slug: str) -> Campaign:
@@ -70,3 +68,14 @@ def more_actions(campaign: Campaign, limit: int = 4) -> list[Campaign]:
         seen = {c.id for c in chosen} | {campaign.id}
         chosen += [c for c in open_campaigns() if c.id not in seen][: limit - len(chosen)]
     return chosen[:limit]
+
+
+def campaign_context(campaign: Campaign, form=None, thanks: bool = False) -> dict:
+    """What the campaign page and its regions show (the page, the signing answers and the fragments alike)."""
+    return {
+        "campaign": campaign,
+        "snap": counts.snapshot(campaign),
+        "form": form,
+        "thanks": thanks,
+        "actions": more_actions(campaign),
+    }

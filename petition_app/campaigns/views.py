@@ -11,7 +11,7 @@ from jinja2_fragments.flask import render_block
 
 from petition_app import counts, fastpath
 from petition_app.campaigns.queries import (
-    more_actions,
+    campaign_context,
     open_campaigns,
     public_campaign_or_404,
     redirect_to_current_slug,
@@ -85,12 +85,3 @@ def actions(slug: str):
     response.headers["Vary"] = "Accept-Language, Cookie"
     return response
 
-
-def campaign_context(campaign, form=None, thanks: bool = False) -> dict:
-    return {
-        "campaign": campaign,
-        "snap": counts.snapshot(campaign),
-        "form": form,
-        "thanks": thanks,
-        "actions": more_actions(campaign),
-    }

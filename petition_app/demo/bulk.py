@@ -61,11 +61,11 @@ def bulk_signatures(campaign: Campaign, n: int, batch: int = 20_000) -> int:
             cursor.executemany(sql, [(*r[:10], stamp, stamp) for r in chunk])
         cursor.close()
     counts.add(campaign_id, n)
+    counts.forget_after_commit(slug)
     db.session.commit()
     if db.engine.dialect.name == "postgresql":
         # What autovacuum would do some time later: fresh planner statistics and a visibility map, so the
         # aggregate queries of the admin overview read the covering indexes alone right away.
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM (ANALYZE) signatures")
-    counts.forget(slug)
     return n

@@ -8,15 +8,29 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from petition_app import organisations as organisation_service
+from petition_app.campaigns import service as campaign_service
+from petition_app.campaigns.service import CampaignData
 from petition_app.extensions import db
-from petition_app.models import Campaign, CampaignStatus, CampaignUpdate, Organisation, RelatedCampaign
+from petition_app.models import Campaign, CampaignStatus, CampaignUpdate, Organisation
 
 demo_cli = AppGroup("demo", help="Demo content.")
 
-CAMPAIGN_FIELDS = (
-    "title", "lead", "body", "quote", "quote_attribution", "petition_heading", "targets", "petition_text",
-    "petition_closing", "goal", "goal_fixed", "offline_count", "delivery_note", "started_by", "language",
-)
+# From draft to each seed status, one step of the transition table at a time.
+_PATH_TO = {
+    CampaignStatus.DRAFT: (),
+    CampaignStatus.OPEN: (CampaignStatus.OPEN,),
+    CampaignStatus.CLOSED: (CampaignStatus.OPEN, CampaignStatus.CLOSED),
+    CampaignStatus.DELIVERED: (CampaignStatus.OPEN, CampaignStatus.CLOSED, CampaignStatus.DELIVERED),
+}
+
+
+def _campaign_data(data: dict, orgs: dict[str, Organisation]) -> CampaignData:
+    """A seed campaign as the campaign service's plain data (suggested campaigns are linked once all exist)."""
+    content = {name: data[name] for name in CampaignData.field_names() if name in data}
+    content["demands"] = "\n".join(data["demands"])
+    return CampaignData(**content, organisation_id=orgs[data["organisation"]].id,
+                        partner_ids=[orgs[s].id for s in data["partners"]])
 
 
 def load_demo() -> tuple[int, int]:
@@ -27,8 +41,8 @@ def load_demo() -> tuple[int, int]:
     added_orgs = 0
     for data in ORGANISATIONS:
         if data["slug"] not in orgs:
-            orgs[data["slug"]] = Organisation(**data)
-            db.session.add(orgs[data["slug"]])
+            orgs[data["slug"]] = organisation_service.add(data["slug"], data["name"], actor="demo", **{
+                k: v for k, v in data.items() if k not in ("slug", "name")})
             added_orgs += 1
 
     existing = {c.slug: c for c in db.session.execute(select(Campaign)).scalars()}
@@ -36,22 +50,19 @@ def load_demo() -> tuple[int, int]:
     for data in CAMPAIGNS:
         if data["slug"] in existing:
             continue
-        campaign = Campaign(slug=data["slug"], status=CampaignStatus(data["status"]),
-                            organisation=orgs[data["organisation"]],
-                            partners=[orgs[s] for s in data["partners"]],
-                            demands="\n".join(data["demands"]),
-                            **{field: data[field] for field in CAMPAIGN_FIELDS})
+        campaign = campaign_service.add(_campaign_data(data, orgs), actor="demo")
         campaign.updates = [
             CampaignUpdate(published_on=date.fromisoformat(u["published_on"]), title=u["title"], body=u["body"])
             for u in data["updates"]
         ]
-        db.session.add(campaign)
+        for status in _PATH_TO[CampaignStatus(data["status"])]:
+            campaign_service.move(campaign, status, actor="demo")
         existing[campaign.slug] = campaign
         created.append((campaign, data))
-    db.session.flush()
     for campaign, data in created:
-        for position, slug in enumerate(data["related"]):
-            db.session.add(RelatedCampaign(campaign_id=campaign.id, related_id=existing[slug].id, position=position))
+        linked = CampaignData.of(campaign)
+        linked.related_ids = [existing[slug].id for slug in data["related"]]
+        campaign_service.apply(campaign, linked)
     db.session.commit()
     return added_orgs, len(created)
 

@@ -8,21 +8,24 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
-    DateTime,
     Enum,
     ForeignKey,
     Integer,
     String,
     Table,
     Text,
+    and_,
     event,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from petition_app.extensions import db
-from petition_app.models.base import utcnow
+from petition_app.models.base import UTCDateTime, utcnow
 from petition_app.models.org import Organisation
+
+# StarterState.TAKEN_DOWN (models.starter, which imports this module): a moderator took the campaign down.
+TAKEN_DOWN = "taken_down"
 
 
 class CampaignStatus(enum.StrEnum):
@@ -78,9 +81,9 @@ class Campaign(db.Model):
              values_callable=lambda e: [m.value for m in e]),
         default=CampaignStatus.DRAFT,
     )
-    deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the campaign was closed or delivered; personal data is erased a retention period after it.
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Confirmation mails with a neutral subject and sender that do not reveal the campaign's topic.
     discreet_mail: Mapped[bool] = mapped_column(Boolean, default=False)
     delivery_note: Mapped[str] = mapped_column(Text, default="")
@@ -98,8 +101,12 @@ class Campaign(db.Model):
         order_by=lambda: RelatedCampaign.position,
     )
 
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    # Set when the campaign was proposed through "Start your campaign" (models.starter, resolved by name).
+    starter: Mapped[Starter | None] = relationship(  # noqa: F821
+        "Starter", back_populates="campaign", uselist=False, viewonly=True)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     @property
     def demand_list(self) -> list[str]:
@@ -111,16 +118,22 @@ class Campaign(db.Model):
             return False
         if self.deadline is None:
             return True
-        deadline = self.deadline if self.deadline.tzinfo else self.deadline.replace(tzinfo=timezone.utc)
-        return deadline > datetime.now(timezone.utc)
+        return self.deadline > datetime.now(timezone.utc)
 
     @property
     def published_updates(self) -> list[CampaignUpdate]:
         return [u for u in self.updates if u.approved]
 
-    @property
+    @hybrid_property
     def is_public(self) -> bool:
-        return self.status != CampaignStatus.DRAFT
+        """Published: not a draft, and not taken down by a moderator. The one definition, in Python and in SQL."""
+        return self.status != CampaignStatus.DRAFT and not (
+            self.starter is not None and self.starter.state == TAKEN_DOWN)
+
+    @is_public.inplace.expression
+    @classmethod
+    def _is_public_expression(cls):
+        return and_(cls.status != CampaignStatus.DRAFT, ~cls.starter.has(state=TAKEN_DOWN))
 
     @property
     def total_count(self) -> int:
@@ -177,5 +190,5 @@ class CampaignUpdate(db.Model):
     body: Mapped[str] = mapped_column(Text, default="")  # Markdown
     # Updates posted by a campaign's starter wait for a moderator; the organisation's own are published at once.
     approved: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     campaign: Mapped[Campaign] = relationship(back_populates="updates")

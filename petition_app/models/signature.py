@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, LargeBinary, SmallInteger, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, LargeBinary, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from petition_app.extensions import db
+from petition_app.models.base import UTCDateTime
 
 
 class Signature(db.Model):
@@ -35,10 +36,10 @@ class Signature(db.Model):
     consent_sms: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_share: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str] = mapped_column(String(8), default="en")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the signer was last sent a mail.
-    notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Mails sent because the address signed again, on `repeat_day` only (a date, no finer): limits mail-bombing.
     repeat_day: Mapped[date | None] = mapped_column(Date)
     repeat_mails: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")

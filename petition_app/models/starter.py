@@ -3,12 +3,12 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import DateTime, Enum, ForeignKey, String, Text
+from sqlalchemy import Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from petition_app.extensions import db
-from petition_app.models.base import utcnow
-from petition_app.models.campaign import Campaign
+from petition_app.models.base import UTCDateTime, utcnow
+from petition_app.models.campaign import TAKEN_DOWN, Campaign
 
 
 class StarterState(enum.StrEnum):
@@ -16,7 +16,7 @@ class StarterState(enum.StrEnum):
     PENDING = "pending"  # in the moderation queue
     APPROVED = "approved"  # published
     REJECTED = "rejected"
-    TAKEN_DOWN = "taken_down"
+    TAKEN_DOWN = TAKEN_DOWN
 
 
 class Starter(db.Model):
@@ -36,7 +36,7 @@ class Starter(db.Model):
     )
     reason: Mapped[str] = mapped_column(Text, default="")  # for a rejection or take-down, mailed to the starter
     language: Mapped[str] = mapped_column(String(8), default="en")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    campaign: Mapped[Campaign] = relationship()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    campaign: Mapped[Campaign] = relationship(back_populates="starter")

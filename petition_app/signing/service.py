@@ -195,11 +195,11 @@ def withdraw(signature: Signature) -> None:
     deleted = db.session.execute(delete(Signature).where(Signature.id == signature_id)).rowcount
     if deleted == 1 and counted:
         counts.add(campaign.id, -1)
+    counts.forget_after_commit(campaign.slug)
     db.session.commit()
     checkpoint_wal()
     if signature in db.session:
         db.session.expunge(signature)
-    counts.forget(campaign.slug)
 
 
 def unsubscribe(signature: Signature) -> None:
@@ -230,8 +230,8 @@ def purge_unconfirmed(days: int | None = None, dry_run: bool = False) -> dict[st
         ).rowcount
         if deleted and not campaign.count_confirmed_only:
             counts.add(campaign.id, -deleted)
+        counts.forget_after_commit(campaign.slug)
         db.session.commit()
-        counts.forget(campaign.slug)
         purged[campaign.slug] = deleted
     if not dry_run:
         tokens.delete_expired()

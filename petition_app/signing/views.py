@@ -8,8 +8,7 @@ from flask_htmx import make_response as htmx_response
 from jinja2_fragments.flask import render_block
 
 from petition_app import tokens
-from petition_app.campaigns.queries import more_actions, public_campaign_or_404
-from petition_app.campaigns.views import campaign_context
+from petition_app.campaigns.queries import campaign_context, more_actions, public_campaign_or_404
 from petition_app.extensions import csrf, db, htmx, limiter
 from petition_app.models import Campaign
 from petition_app.pagecache import cached_body

@@ -7,7 +7,6 @@ import re
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, ValidationError
 
@@ -172,16 +171,4 @@ class StarterUpdateForm(PublicForm):
         validators=[DataRequired(_l("Please write your update.")), Length(max=UPDATE_MAX, message=_TOO_LONG),
                     NoControlCharacters(allow_newlines=True), LinkLimit()],
         render_kw={"maxlength": UPDATE_MAX, "rows": 6},
-    )
-
-
-class ReasonForm(FlaskForm):
-    """The reason a moderator gives for turning a proposal down or taking a campaign down; mailed to the starter."""
-
-    reason = TextAreaField(
-        _l("Reason (sent to the starter)"),
-        filters=[clean_multiline],
-        validators=[DataRequired(_l("Please give a reason: it is sent to the starter.")),
-                    Length(max=2000, message=_TOO_LONG), NoControlCharacters(allow_newlines=True)],
-        render_kw={"maxlength": 2000, "rows": 4},
     )

@@ -6,9 +6,7 @@ Nothing is public before a moderator approves it; the starter reaches their dash
 
 from __future__ import annotations
 
-import re
 import secrets
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -20,7 +18,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from petition_app import audit, counts, exports, mailer, tokens
+from petition_app import audit, exports, mailer, stats, tokens
+from petition_app.campaigns import service as campaign_service
+from petition_app.campaigns.service import SLUG_BASE_MAX, CampaignData, unique_slug
 from petition_app.extensions import db
 from petition_app.models import (
     Campaign,
@@ -29,7 +29,6 @@ from petition_app.models import (
     Organisation,
     OutboxMessage,
     Signature,
-    SlugRedirect,
     Starter,
     StarterLinkRequest,
     StarterState,
@@ -41,7 +40,6 @@ from petition_app.templating import public_url
 CONFIRM = "starter-confirm"
 DASHBOARD = "starter-dashboard"
 CONFIRM_DAYS = 30
-SLUG_BASE_MAX = 80
 
 
 class NotAvailable(Exception):
@@ -83,41 +81,6 @@ def host_organisation() -> Organisation | None:
     return db.session.execute(select(Organisation).order_by(Organisation.id).limit(1)).scalar_one_or_none()
 
 
-_CYRILLIC = dict(zip(
-    "абвгдеёжзийклмнопрстуфхцчшщъыьэюяієїґў",
-    ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "i", "k", "l", "m", "n", "o", "p", "r", "s", "t", "u", "f",
-     "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "iu", "ia", "i", "ie", "i", "g", "u"],
-    strict=True,
-))
-
-
-def slug_base(title: str) -> str:
-    """A readable ASCII address part from a title ("" when nothing of it transliterates)."""
-    text = "".join(_CYRILLIC.get(char, char) for char in title.lower())
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
-    if len(text) > SLUG_BASE_MAX:
-        text = text[:SLUG_BASE_MAX].rsplit("-", 1)[0] or text[:SLUG_BASE_MAX]
-    return text
-
-
-def _slug_taken(slug: str) -> bool:
-    return bool(
-        db.session.execute(select(Campaign.id).where(Campaign.slug == slug)).first()
-        or db.session.execute(select(SlugRedirect.old_slug).where(SlugRedirect.old_slug == slug)).first()
-    )
-
-
-def unique_slug(title: str) -> str:
-    """The title's slug, made unique with -2, -3 ...; "campaign-<random>" if the title has no usable letters."""
-    base = slug_base(title) or f"campaign-{secrets.token_hex(4)}"
-    candidate, n = base, 1
-    while _slug_taken(candidate):
-        n += 1
-        candidate = f"{base}-{n}"
-    return candidate
-
-
 # -- proposing and confirming -----------------------------------------------------------------------------------------
 
 
@@ -136,12 +99,11 @@ def propose(proposal: Proposal) -> Starter:
         slug = unique_slug(proposal.title)
         if attempt:  # someone took the same address at the same moment
             slug = f"{slug[:SLUG_BASE_MAX]}-{secrets.token_hex(3)}"
-        campaign = Campaign(
+        campaign = campaign_service.new_draft(CampaignData(
             slug=slug, language=proposal.language, title=proposal.title, lead=proposal.lead, body=proposal.body,
-            targets=proposal.targets, demands=proposal.demands, goal=proposal.goal, status=CampaignStatus.DRAFT,
-            organisation_id=host.id, started_by=proposal.public_name,
-            delivery_note=_delivery_note(proposal.public_name, proposal.language),
-        )
+            targets=proposal.targets, demands=proposal.demands, goal=proposal.goal, organisation_id=host.id,
+            started_by=proposal.public_name, delivery_note=_delivery_note(proposal.public_name, proposal.language),
+        ))
         starter = Starter(campaign=campaign, public_name=proposal.public_name, email=proposal.email,
                           email_hash=email_hash(proposal.email), state=StarterState.UNCONFIRMED,
                           language=proposal.contact_language)
@@ -312,12 +274,11 @@ def approve(starter: Starter) -> None:
     _require(starter, StarterState.PENDING)
     campaign = starter.campaign
     if campaign.status == CampaignStatus.DRAFT:
-        campaign.status = CampaignStatus.OPEN
+        campaign_service.move(campaign, CampaignStatus.OPEN, reason="proposal approved")
     _delete_tokens(starter, CONFIRM)
     _decided(starter, StarterState.APPROVED, "starter approved")
     _mail(starter, "starter_approved", dashboard_url=_issue_dashboard_link(starter))
     db.session.commit()
-    counts.forget(campaign.slug)
 
 
 def reject(starter: Starter, reason: str) -> None:
@@ -330,16 +291,19 @@ def reject(starter: Starter, reason: str) -> None:
 
 
 def take_down(starter: Starter, reason: str) -> None:
-    """Close a published campaign for good, end the starter's access and mail them the reason."""
+    """Close a published campaign for good, end the starter's access and mail them the reason.
+
+    Taken down, it is no longer public (`Campaign.is_public`) whatever its status; an open one is also closed,
+    through the transition table. (An approved proposal is never a draft: approving opened it.)
+    """
     _require(starter, StarterState.APPROVED)
     campaign = starter.campaign
-    if campaign.status in (CampaignStatus.DRAFT, CampaignStatus.OPEN):
-        campaign.status = CampaignStatus.CLOSED
+    if campaign.status == CampaignStatus.OPEN:
+        campaign_service.move(campaign, CampaignStatus.CLOSED, reason="taken down")
     _delete_tokens(starter, DASHBOARD)
     _decided(starter, StarterState.TAKEN_DOWN, "starter taken down", reason)
     _mail(starter, "starter_taken_down", reason=reason)
     db.session.commit()
-    counts.forget(campaign.slug)
 
 
 def revoke_links(starter: Starter, send_new: bool) -> int:
@@ -379,7 +343,6 @@ def approve_update(starter: Starter, posted: CampaignUpdate) -> None:
     posted.approved = True
     audit.record("starter update approved", starter.campaign.slug, starter.campaign.organisation_id)
     db.session.commit()
-    counts.forget(starter.campaign.slug)
 
 
 def delete_update(starter: Starter, posted: CampaignUpdate) -> None:
@@ -398,9 +361,7 @@ def names_are_sealed(campaign: Campaign) -> bool:
 
 def country_counts(campaign: Campaign) -> list[tuple[str, int]]:
     """Signatures per country, most first (the admin's query)."""
-    from petition_app.admin.stats import country_counts as counts_by_country
-
-    return counts_by_country(campaign.id)
+    return stats.country_counts(campaign.id)
 
 
 def delivery_count(campaign: Campaign) -> int:

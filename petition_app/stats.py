@@ -100,12 +100,8 @@ class Overview:
 
 
 def _day_of(moment: datetime | None) -> date | None:
-    """The UTC day of a stored time (SQLite gives it back without a zone, stored as UTC)."""
-    if moment is None:
-        return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc)
-    return moment.date()
+    """The UTC day of a stored time (stored times are read back in UTC)."""
+    return None if moment is None else moment.date()
 
 
 def totals(campaign_id: int) -> Totals:
