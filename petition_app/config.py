@@ -179,6 +179,9 @@ class Config:
         self.STARTER_MAX_LINKS = _int(env.get("STARTER_MAX_LINKS"), 5)
         self.STARTER_LINK_DAYS = _int(env.get("STARTER_LINK_DAYS"), 365)
 
+        # The site's time zone (an IANA name such as Europe/Moscow): deadlines are entered and shown in it.
+        self.TIMEZONE = (env.get("TIMEZONE") or "UTC").strip()
+
         self.LANGUAGES = ["en", "ru"]
         self.BABEL_DEFAULT_LOCALE = "en"
         self.BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).parent / "translations")
