@@ -88,7 +88,7 @@ def test_errors_are_summarised_first_with_the_focus_and_each_link_leads_to_its_f
     expect(page).to_have_url(re.compile(r"#goal$"))
 
 
-def test_the_form_works_without_javascript_and_spans_a_desktop(browser, served_app, live_app):
+def test_the_form_works_without_javascript_and_spans_a_desktop(browser, served_app, live_app, artifacts_dir):
     campaign_id = _editor(served_app)
     context = browser.new_context(base_url=live_app, java_script_enabled=False,
                                   viewport={"width": 1280, "height": 900})
@@ -106,6 +106,7 @@ def test_the_form_works_without_javascript_and_spans_a_desktop(browser, served_a
         page.get_by_label("Body", exact=True).fill("Unsaved *preview* text.")
         page.get_by_role("button", name="Preview the texts").click()
         expect(page.locator("#body-preview em")).to_have_text("preview")
+        page.screenshot(path=artifacts_dir / "campaign-form-desktop.png")
 
         page.get_by_label("Title", exact=True).fill("")
         page.get_by_role("button", name="Save", exact=True).click()
