@@ -50,7 +50,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _init_blueprints(app)
 
-    from petition_app import assets, backup, checks, cli, counts, errors, health, pagecache, security, templating
+    from petition_app import (
+        assets,
+        backup,
+        checks,
+        cli,
+        counts,
+        errors,
+        health,
+        pagecache,
+        security,
+        templating,
+        timezones,
+    )
     from petition_app.campaigns import lifecycle
 
     security.init_app(app)
@@ -62,6 +74,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     health.init_app(app)
     backup.init_app(app)
     templating.init_app(app)
+    timezones.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     logging.getLogger("werkzeug").addFilter(security.AddressScrubber())

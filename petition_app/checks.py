@@ -14,7 +14,7 @@ import click
 from flask import Flask, current_app, request
 from flask.cli import with_appcontext
 
-from petition_app import catalogues
+from petition_app import catalogues, timezones
 
 log = logging.getLogger(__name__)
 FORWARDED_MARKER = "forwarded-requests-seen"
@@ -68,6 +68,10 @@ def find_problems(app: Flask, workers: int | None = None) -> list[Finding]:
             findings.append(Finding(ERROR, "catalogue-missing",
                                     f"The {language} catalogue is not compiled (or older than its .po file): pages "
                                     "would be in English. Run `pybabel compile -d petition_app/translations`."))
+    if timezones.zone_named(config.get("TIMEZONE") or timezones.DEFAULT) is None:
+        findings.append(Finding(ERROR, "timezone-unknown",
+                                f"TIMEZONE={config.get('TIMEZONE')!r} names no time zone: deadlines are entered and "
+                                "shown in UTC instead. Use an IANA name such as Europe/Moscow or America/Toronto."))
     database = config["SQLALCHEMY_DATABASE_URI"]
     if config.get("SECRET_KEY_FROM_INSTANCE") and not database.startswith("sqlite"):
         findings.append(Finding(WARNING, "secret-in-instance",

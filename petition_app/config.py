@@ -180,6 +180,9 @@ class Config:
         self.STARTER_MAX_LINKS = _int(env.get("STARTER_MAX_LINKS"), 5)
         self.STARTER_LINK_DAYS = _int(env.get("STARTER_LINK_DAYS"), 365)
 
+        # The site's time zone (an IANA name such as Europe/Moscow): deadlines are entered and shown in it.
+        self.TIMEZONE = (env.get("TIMEZONE") or "UTC").strip()
+
         # UI languages, in the order the switcher shows them: LANGUAGES=en,ru,uk (unset: every shipped catalogue).
         self.LANGUAGES = configured_languages(env.get("LANGUAGES"))
         default = env.get("DEFAULT_LANGUAGE") or SOURCE_LANGUAGE

@@ -118,6 +118,7 @@ def prepare_site(app) -> Site:
         update = campaign.updates[0]
         closed = db.session.execute(sa.select(Campaign).where(Campaign.slug == CLOSED_SLUG)).scalar_one()
         closed.status = CampaignStatus.CLOSED
+        campaign.deadline = datetime.now(timezone.utc) + timedelta(days=90)  # "Closes on …" on its page and cards
         audit.record("campaign edited", target=campaign.title, organisation_id=org.id,
                      detail="fields: lead, body, petition_text, petition_closing, demands, goal")
         # Live account links: an invitation to the organisation and a password reset for one of its members.

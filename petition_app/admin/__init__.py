@@ -29,6 +29,7 @@ def no_store(response):
 # One module per admin area; importing it registers its routes.
 from petition_app.admin import (  # noqa: E402,F401
     auth,
+    campaign_preview,
     campaigns,
     dashboard,
     exports,

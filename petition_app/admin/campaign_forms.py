@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import timezone
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
@@ -18,9 +17,18 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from petition_app.timezones import local_time_exists, site_zone
 from petition_app.validators import NoControlCharacters, clean_text
 
 TEXT_MAX = 100_000  # characters in any long text; far beyond any real campaign, well below the request size limit
@@ -59,6 +67,15 @@ class MarkdownField(TextAreaField):
         return super().__call__(**kwargs)
 
 
+class ExistingLocalTime:
+    """Refuse a wall-clock time the site's zone skips when the clocks go forward (it would silently move)."""
+
+    def __call__(self, form, field):
+        if field.data is not None and not local_time_exists(field.data):
+            raise ValidationError(_l("This time does not exist in the site's time zone (the clocks go forward "
+                                     "then). Choose another time."))
+
+
 class CheckboxListField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
@@ -89,8 +106,9 @@ class CampaignForm(FlaskForm):
     # On by default: counting unconfirmed signatures tells anyone whether an address has signed.
     count_confirmed_only = BooleanField(_l("Count only confirmed signatures (recommended)"), default=True)
     discreet_mail = BooleanField(_l("Discreet mail"))
+    # A date and time of day in the site's time zone (TIMEZONE); stored as UTC.
     deadline = DateTimeLocalField(
-        _l("Deadline (UTC)"), validators=[Optional()], tz=timezone.utc,
+        _l("Deadline"), validators=[Optional(), ExistingLocalTime()], tz=site_zone,
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
         invalid_value_message=_l("Enter a date and time, for example 2025-12-31 18:00."))
     delivery_note = TextAreaField(_l("Delivery note"), filters=[clean_multiline], validators=_text(),
