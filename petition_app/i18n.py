@@ -1,4 +1,5 @@
-"""Language choice: the visitor's explicit choice (a cookie), else the browser's Accept-Language."""
+"""Language choice: a campaign version's address, else the visitor's explicit choice (a cookie), else the browser's
+Accept-Language."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from functools import lru_cache
 
 import pycountry
 from babel import Locale
-from flask import current_app, request
+from flask import current_app, g, request
 
 LANGUAGE_COOKIE = "lang"
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
@@ -14,6 +15,9 @@ LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    version = g.get("version_language")  # a campaign version's address (/<lang>/campaigns/...) is in its language
+    if version in languages:
+        return version
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in languages:
         return chosen

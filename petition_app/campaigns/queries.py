@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from flask import abort, redirect, request, url_for
+from flask_babel import get_locale
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import selectinload
 
+from petition_app.campaigns.translations import CampaignVersion, localised, prefer_language
 from petition_app.extensions import db
 from petition_app.models import Campaign, CampaignStatus, RelatedCampaign, SlugRedirect, Starter, StarterState
 
@@ -57,16 +59,19 @@ def open_campaigns() -> list[Campaign]:
     return [c for c in rows if c.is_open]
 
 
-def more_actions(campaign: Campaign, limit: int = 4) -> list[Campaign]:
-    """Related campaigns in their order first, then other open ones; never the campaign itself."""
+def more_actions(campaign: Campaign, limit: int = 4) -> list[CampaignVersion]:
+    """Related campaigns in their order first, then other open ones; never the campaign itself. Within each group,
+    campaigns readable in the visitor's language come first, and each is shown in that language's version."""
+    language = str(get_locale())
     related = db.session.execute(
         select(Campaign)
         .join(RelatedCampaign, RelatedCampaign.related_id == Campaign.id)
         .where(RelatedCampaign.campaign_id == campaign.id, Campaign.status == CampaignStatus.OPEN)
         .order_by(RelatedCampaign.position)
     ).scalars().all()
-    chosen = [c for c in related if c.is_open and c.id != campaign.id]
+    chosen = prefer_language([c for c in related if c.is_open and c.id != campaign.id], language)
     if len(chosen) < limit:
         seen = {c.id for c in chosen} | {campaign.id}
-        chosen += [c for c in open_campaigns() if c.id not in seen][: limit - len(chosen)]
-    return chosen[:limit]
+        others = prefer_language([c for c in open_campaigns() if c.id not in seen], language)
+        chosen += others[: limit - len(chosen)]
+    return [localised(c, language) for c in chosen[:limit]]

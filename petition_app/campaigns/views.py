@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import time
 
-from flask import Blueprint, abort, current_app, make_response, render_template, request
+from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request
 from flask_babel import get_locale
 from jinja2_fragments.flask import render_block
 
 from petition_app import counts, fastpath
+from petition_app.campaigns import translations
 from petition_app.campaigns.queries import (
     more_actions,
     open_campaigns,
@@ -21,6 +22,7 @@ from petition_app.pagecache import encoded_response, public_page
 from petition_app.signing.forms import SignForm
 
 bp = Blueprint("campaigns", __name__)
+translations.register(bp)  # the <lang:...> converter, before the routes
 
 
 @bp.get("/")
@@ -33,21 +35,28 @@ def index():
 
 
 @bp.get("/campaigns/<slug>")
+@bp.get("/<lang:lang>/campaigns/<slug>")
 @public_page
 def show(slug: str):
     campaign = public_campaign_or_404(slug)
+    if (target := translations.source_redirect_target(campaign)) is not None:
+        return redirect(target, code=301)
     form = SignForm(locale=str(get_locale()))
     return render_template("campaigns/show.html", **campaign_context(campaign, form=form))
 
 
 @bp.get("/campaigns/<slug>/thanks")
+@bp.get("/<lang:lang>/campaigns/<slug>/thanks")
 @public_page
 def thanks(slug: str):
     campaign = public_campaign_or_404(slug)
+    if (target := translations.source_redirect_target(campaign)) is not None:
+        return redirect(target, code=301)
     return render_template("campaigns/thanks.html", **campaign_context(campaign, thanks=True))
 
 
 @bp.get("/campaigns/<slug>/counter")
+@bp.get("/<lang:lang>/campaigns/<slug>/counter")
 def counter(slug: str):
     """The counter fragment for polling: rendered once per language while the cached count lasts; 304 on its ETag."""
     seconds = current_app.config["COUNTER_CACHE_SECONDS"]
@@ -76,6 +85,7 @@ def counter(slug: str):
 
 
 @bp.get("/campaigns/<slug>/actions")
+@bp.get("/<lang:lang>/campaigns/<slug>/actions")
 def actions(slug: str):
     campaign = public_campaign_or_404(slug)
     response = make_response(
@@ -88,9 +98,9 @@ def actions(slug: str):
 
 def campaign_context(campaign, form=None, thanks: bool = False) -> dict:
     return {
-        "campaign": campaign,
         "snap": counts.snapshot(campaign),
         "form": form,
         "thanks": thanks,
         "actions": more_actions(campaign),
+        **translations.page_context(campaign),  # the version shown, its siblings and addresses
     }
