@@ -26,4 +26,5 @@ def no_store(response):
     return response
 
 
+import petition_app.admin.translations  # noqa: E402,F401  (a campaign's versions in other languages)
 from petition_app.admin import auth, campaigns, moderation, signatures, two_factor, views  # noqa: E402,F401  (register the routes)
