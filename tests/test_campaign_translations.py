@@ -329,3 +329,23 @@ def test_deleting_a_version_keeps_the_signatures_and_its_address_shows_the_sourc
     assert len(_signatures(campaign)) == 1
     assert "<h1>Stop the persecution</h1>" in client.get("/ru/campaigns/stop").get_data(as_text=True)
     assert _audit()[-1] == ("translation deleted", "ru (Russian)")
+
+
+# -- the demo --------------------------------------------------------------------------------------------------------
+
+
+def test_the_first_two_demo_campaigns_load_with_a_russian_demo_version(app, client):
+    from petition_app.demo.loader import load_demo
+
+    load_demo()
+    found = db.session.execute(sa.select(CampaignTranslation).order_by(CampaignTranslation.id)).scalars().all()
+    assert [(t.campaign.slug, t.language, t.is_demo) for t in found] == [
+        ("russia-oppose-lgbt-criminalization", "ru", True), ("russia-stop-lgbtqqia-criminalization", "ru", True)]
+    assert not any(translations.needs_update(t) for t in found)
+    html = client.get("/ru/campaigns/russia-oppose-lgbt-criminalization").get_data(as_text=True)
+    assert "<h1>Россия: против криминализации ЛГБТ+ сообщества</h1>" in html
+    assert "Сегодня Верховный суд России признал" in html  # the dated update, translated
+    assert client.get("/ru/campaigns/russia-stop-lgbtqqia-criminalization").get_data(as_text=True).count(
+        "Незамедлительно пересмотреть решение Верховного суда.") == 1
+    load_demo()  # loading again adds nothing
+    assert db.session.execute(sa.select(sa.func.count()).select_from(CampaignTranslation)).scalar_one() == 2
