@@ -146,6 +146,9 @@ def public_pages(site: Site) -> list[Visit]:
     visits += [Visit(f"campaign {slug}", f"/campaigns/{slug}") for slug in campaigns]
     visits += [
         Visit("thanks", f"/campaigns/{SLUG}/thanks"),
+        Visit("campaign version in Russian", f"/ru/campaigns/{SLUG}"),
+        Visit("thanks in Russian", f"/ru/campaigns/{SLUG}/thanks"),
+        Visit("campaign without a Russian version", f"/ru/campaigns/{CLOSED_SLUG}"),
         Visit("privacy", "/privacy"), Visit("terms", "/terms"), Visit("contact", "/contact"), Visit("faq", "/faq"),
         Visit("start", "/start"), Visit("start sent", "/start/sent"), Visit("start link", "/start/link"),
         Visit("confirm signature", site.links["confirm"]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -71,6 +72,11 @@ def _translation_or_404(campaign: Campaign, language: str) -> CampaignTranslatio
     return found
 
 
+def _ui_name(language: str) -> str:
+    """The language's name in the admin's own language (for sentences such as "Add a version in Russian")."""
+    return translations.language_name(language, str(get_locale()))
+
+
 def _label(language: str) -> str:
     return f"{language} ({translations.language_name(language, 'en')})"
 
@@ -86,10 +92,12 @@ def versions_overview(campaign: Campaign) -> dict:
     """The site's other languages with the campaign's version in each (or none), and whether it needs an update."""
     existing = {t.language: t for t in campaign.translations}
     source = translations.fingerprint(campaign)
-    rows = [{"code": code, "name": translations.language_name(code), "translation": existing.get(code),
+    ui = str(get_locale())
+    rows = [{"code": code, "name": translations.language_name(code), "ui_name": translations.language_name(code, ui),
+             "translation": existing.get(code),
              "needs_update": code in existing and existing[code].source_fingerprint != source}
             for code in translations.translatable_languages(campaign)]
-    return {"version_rows": rows, "source_name": translations.language_name(campaign.language)}
+    return {"version_rows": rows, "source_name": translations.language_name(campaign.language, ui)}
 
 
 @bp.route("/campaigns/<int:campaign_id>/translations/<language>", methods=["GET", "POST"])
@@ -121,7 +129,7 @@ def translation_edit(campaign: Campaign, language: str):
         audit.record("translation added" if created else "translation edited", campaign.slug,
                      campaign.organisation_id, _label(language))
         db.session.commit()
-        flash(_("The version in %(language)s was saved.", language=translations.language_name(language)))
+        flash(_("The version in %(language)s was saved.", language=_ui_name(language)))
         return redirect(url_for("admin.campaign_translations", campaign_id=campaign.id), code=303)
     previews = {name: render_markdown(getattr(form, name).data or "") for name in MARKDOWN_FIELDS}
     for update in campaign.updates:
@@ -130,8 +138,7 @@ def translation_edit(campaign: Campaign, language: str):
     return render_template(
         "admin/translation_form.html", campaign=campaign, form=form, language=language, translation=translation,
         stale=stale, previews=previews, fields=TRANSLATED_FIELDS, markdown_fields=MARKDOWN_FIELDS,
-        language_label=translations.language_name(language),
-        source_label=translations.language_name(campaign.language),
+        language_label=_ui_name(language), source_label=_ui_name(campaign.language),
     ), status
 
 
@@ -143,7 +150,7 @@ def translation_up_to_date(campaign: Campaign, language: str):
     audit.record("translation marked up to date", campaign.slug, campaign.organisation_id, _label(language))
     db.session.commit()
     flash(_("The version in %(language)s is marked as up to date.",
-            language=translations.language_name(language)))
+            language=_ui_name(language)))
     return redirect(url_for("admin.campaign_translations", campaign_id=campaign.id), code=303)
 
 
@@ -153,12 +160,12 @@ def translation_delete(campaign: Campaign, language: str):
     translation = _translation_or_404(campaign, language)
     if request.method == "GET":
         return render_template("admin/translation_delete.html", campaign=campaign, translation=translation,
-                               language_label=translations.language_name(language))
+                               language_label=_ui_name(language))
     form = FlaskForm()
     if not form.validate_on_submit():
         abort(400)
     translations.delete_translation(translation)
     audit.record("translation deleted", campaign.slug, campaign.organisation_id, _label(language))
     db.session.commit()
-    flash(_("The version in %(language)s was deleted.", language=translations.language_name(language)))
+    flash(_("The version in %(language)s was deleted.", language=_ui_name(language)))
     return redirect(url_for("admin.campaign_translations", campaign_id=campaign.id), code=303)

@@ -48,7 +48,7 @@ def test_an_editor_adds_a_russian_version_and_a_supporter_signs_it(page: Page, s
     page.get_by_role("button", name="Log in").click()
 
     page.goto(f"/admin/campaigns/{campaign_id}")
-    page.get_by_role("link", name="Add a version in Русский").click()
+    page.get_by_role("link", name="Add a version in Russian").click()
     expect(page).to_have_url(re.compile(rf"/admin/campaigns/{campaign_id}/translations/ru$"))
     # The source is beside (on a phone: above) each field, read-only.
     expect(page.locator(".translation-source").first).to_contain_text("FIFA: Tell Qatar Love Is Not A Crime")
