@@ -206,6 +206,17 @@ def test_version_addresses_of_the_source_language_or_of_unknown_languages(app, c
     assert client.get("/ru/campaigns/nothing-here").status_code == 404
 
 
+def test_a_versions_former_address_redirects_to_the_same_version_at_the_new_one(app, client):
+    from petition_app.models import SlugRedirect
+
+    campaign = _translated()
+    db.session.add(SlugRedirect(old_slug="old-stop", campaign_id=campaign.id))
+    db.session.commit()
+    response = client.get("/ru/campaigns/old-stop/thanks")
+    assert response.status_code == 301 and response.location == "/ru/campaigns/stop/thanks"
+    assert client.get("/campaigns/old-stop").location == "/campaigns/stop"
+
+
 def test_a_version_shows_its_translated_updates_and_the_source_ones_it_lacks(app, client):
     campaign = _translated()
     first = CampaignUpdate(campaign_id=campaign.id, published_on=date(2026, 1, 2), title="First news", body="Old.")

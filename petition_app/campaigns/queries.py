@@ -7,7 +7,7 @@ from flask_babel import get_locale
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import selectinload
 
-from petition_app.campaigns.translations import CampaignVersion, localised, prefer_language
+from petition_app.campaigns.translations import CampaignVersion, localise_all, prefer_language
 from petition_app.extensions import db
 from petition_app.models import Campaign, CampaignStatus, RelatedCampaign, SlugRedirect, Starter, StarterState
 
@@ -74,4 +74,4 @@ def more_actions(campaign: Campaign, limit: int = 4) -> list[CampaignVersion]:
         seen = {c.id for c in chosen} | {campaign.id}
         others = prefer_language([c for c in open_campaigns() if c.id not in seen], language)
         chosen += others[: limit - len(chosen)]
-    return [localised(c, language) for c in chosen[:limit]]
+    return localise_all(chosen[:limit], language)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
-from flask import Flask, current_app, g, has_request_context, url_for
+from flask import Flask, current_app, g, has_request_context, request, url_for
 from flask_babel import get_locale
 from sqlalchemy import select
 from werkzeug.routing import BaseConverter, ValidationError
@@ -166,6 +166,18 @@ def localised(campaign: Campaign | CampaignVersion, language: str | None) -> Cam
     if isinstance(campaign, CampaignVersion):
         campaign = campaign.source
     return CampaignVersion(campaign, translation_for(campaign, language))
+
+
+def localise_all(campaigns: list[Campaign], language: str) -> list[CampaignVersion]:
+    """Each campaign in the language's version where it has one, reading the versions in one query."""
+    if not campaigns:
+        return []
+    found = {t.campaign_id: t for t in db.session.execute(
+        select(CampaignTranslation).where(
+            CampaignTranslation.campaign_id.in_([c.id for c in campaigns]),
+            CampaignTranslation.language == language)
+    ).scalars()}
+    return [CampaignVersion(c, found.get(c.id) if c.language != language else None) for c in campaigns]
 
 
 def version_url(campaign: Campaign | CampaignVersion, language: str | None = None, endpoint: str = "campaigns.show",
@@ -328,7 +340,8 @@ def _keep_version_language(endpoint: str, values: dict) -> None:
     """Links from a version's page to the same campaign's versioned pages stay in that version."""
     if endpoint in VERSIONED_ENDPOINTS and "lang" not in values and has_request_context():
         language = g.get("version_language")
-        if language and values.get("slug") == g.get("version_slug"):
+        # the same campaign, or the same page under a campaign's new address (queries.redirect_to_current_slug)
+        if language and (values.get("slug") == g.get("version_slug") or endpoint == request.endpoint):
             values["lang"] = language
 
 
