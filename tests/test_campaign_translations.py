@@ -360,3 +360,20 @@ def test_the_first_two_demo_campaigns_load_with_a_russian_demo_version(app, clie
         "Незамедлительно пересмотреть решение Верховного суда.") == 1
     load_demo()  # loading again adds nothing
     assert db.session.execute(sa.select(sa.func.count()).select_from(CampaignTranslation)).scalar_one() == 2
+
+
+def test_a_versions_polled_counter_keeps_polling_the_version_while_cached(make_app):
+    app = make_app(COUNTER_CACHE_SECONDS=60)
+    with app.app_context():
+        _translated()
+        client = app.test_client()
+        source = client.get("/campaigns/stop/counter", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+        version = client.get("/ru/campaigns/stop/counter").get_data(as_text=True)
+        assert 'data-hx-get="/campaigns/stop/counter"' in source
+        assert 'data-hx-get="/ru/campaigns/stop/counter"' in version
+        keys = sorted(k for k in app.extensions["petition_cache"]._data if k.startswith("counter-html:"))
+        assert keys == ["counter-html:ru:ru/stop", "counter-html:ru:stop"]
+        from petition_app import counts
+
+        counts.forget("stop")
+        assert not [k for k in app.extensions["petition_cache"]._data if k.startswith("counter-html:")]

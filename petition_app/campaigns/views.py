@@ -61,7 +61,9 @@ def counter(slug: str):
     """The counter fragment for polling: rendered once per language while the cached count lasts; 304 on its ETag."""
     seconds = current_app.config["COUNTER_CACHE_SECONDS"]
     cache = current_app.extensions["petition_cache"]
-    key = f"counter-html:{get_locale()}:{slug}"
+    # A version's fragment polls the version's address: it is kept apart from the source's (see counts.forget).
+    version = translations.requested_language()
+    key = f"counter-html:{get_locale()}:{version}/{slug}" if version else f"counter-html:{get_locale()}:{slug}"
     entry = cache.get(key) if seconds > 0 else None
     if entry is None:
         snap = counts.cached_snapshot(slug)
