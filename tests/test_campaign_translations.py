@@ -377,3 +377,14 @@ def test_a_versions_polled_counter_keeps_polling_the_version_while_cached(make_a
 
         counts.forget("stop")
         assert not [k for k in app.extensions["petition_cache"]._data if k.startswith("counter-html:")]
+
+
+def test_the_home_page_lists_each_campaign_in_the_visitors_language_where_it_can(app, client):
+    _translated()
+    _campaign("alone", title="Only in English")
+    russian = client.get("/", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert '<h2><a href="/ru/campaigns/stop">Остановите преследование</a></h2>' in russian
+    assert re.search(r'<li class="campaign-card" lang="en">\s*<h2><a href="/campaigns/alone">Only in English</a>',
+                     russian)
+    english = client.get("/").get_data(as_text=True)
+    assert '<h2><a href="/campaigns/stop">Stop the persecution</a></h2>' in english

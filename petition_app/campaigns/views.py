@@ -30,7 +30,8 @@ translations.register(bp)  # the <lang:...> converter, before the routes
 def index():
     campaigns = open_campaigns()
     return render_template(
-        "campaigns/index.html", campaigns=campaigns, snapshots={c.id: counts.snapshot(c) for c in campaigns}
+        "campaigns/index.html", campaigns=translations.localise_all(campaigns, str(get_locale())),
+        snapshots={c.id: counts.snapshot(c) for c in campaigns},
     )
 
 
