@@ -100,10 +100,10 @@ def versions_overview(campaign: Campaign) -> dict:
     return {"version_rows": rows, "source_name": translations.language_name(campaign.language, ui)}
 
 
-@bp.route("/campaigns/<int:campaign_id>/translations/<language>", methods=["GET", "POST"])
+@bp.route("/campaigns/<int:campaign_id>/translations/<version>", methods=["GET", "POST"])
 @campaign_view(Role.EDITOR)
-def translation_edit(campaign: Campaign, language: str):
-    language = _language_or_404(campaign, language)
+def translation_edit(campaign: Campaign, version: str):
+    language = _language_or_404(campaign, version)
     translation = translations.translation_for(campaign, language)
     stale = translation is not None and translations.needs_update(translation, campaign)
     form_class = _form_class(campaign)
@@ -142,9 +142,10 @@ def translation_edit(campaign: Campaign, language: str):
     ), status
 
 
-@bp.post("/campaigns/<int:campaign_id>/translations/<language>/up-to-date")
+@bp.post("/campaigns/<int:campaign_id>/translations/<version>/up-to-date")
 @campaign_view(Role.EDITOR)
-def translation_up_to_date(campaign: Campaign, language: str):
+def translation_up_to_date(campaign: Campaign, version: str):
+    language = version
     translation = _translation_or_404(campaign, language)
     translations.mark_up_to_date(translation)
     audit.record("translation marked up to date", campaign.slug, campaign.organisation_id, _label(language))
@@ -154,9 +155,10 @@ def translation_up_to_date(campaign: Campaign, language: str):
     return redirect(url_for("admin.campaign_translations", campaign_id=campaign.id), code=303)
 
 
-@bp.route("/campaigns/<int:campaign_id>/translations/<language>/delete", methods=["GET", "POST"])
+@bp.route("/campaigns/<int:campaign_id>/translations/<version>/delete", methods=["GET", "POST"])
 @campaign_view(Role.EDITOR)
-def translation_delete(campaign: Campaign, language: str):
+def translation_delete(campaign: Campaign, version: str):
+    language = version
     translation = _translation_or_404(campaign, language)
     if request.method == "GET":
         return render_template("admin/translation_delete.html", campaign=campaign, translation=translation,
