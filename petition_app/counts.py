@@ -67,6 +67,7 @@ def forget(slug: str) -> None:
     _cache().delete(f"counter:{slug}")
     for language in current_app.config["LANGUAGES"]:
         _cache().delete(f"counter-html:{language}:{slug}")
+        _cache().delete(f"counter-html:{language}:{language}/{slug}")  # the fragment of a version's page
     fastpath.forget(current_app)
 
 

@@ -1,4 +1,5 @@
-"""Language choice: the visitor's explicit choice (a cookie), else the browser's Accept-Language."""
+"""Language choice: a campaign version's address, else the visitor's explicit choice (a cookie), else the browser's
+Accept-Language."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pycountry
 from babel import Locale, UnknownLocaleError
-from flask import current_app, request
+from flask import current_app, g, request
 
 LANGUAGE_COOKIE = "lang"
 SOURCE_LANGUAGE = "en"  # the language of the messages in the code: it needs no catalogue
@@ -69,6 +70,9 @@ LANGUAGE_NAMES: Mapping[str, str] = _LanguageNames()
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    version = g.get("version_language")  # a campaign version's address (/<lang>/campaigns/...) is in its language
+    if version in languages:
+        return version
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in languages:
         return chosen

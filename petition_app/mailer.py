@@ -39,6 +39,7 @@ from nacl.secret import SecretBox
 from sqlalchemy import DateTime, case, func, insert, literal, or_, select, update
 
 from petition_app import audit, tokens
+from petition_app.campaign_versions import localised, version_url
 from petition_app.extensions import db
 from petition_app.models import Campaign, OutboxMessage, OutboxStatus, Signature
 from petition_app.privacy import coarse_now
@@ -188,9 +189,10 @@ def _render_signer_mail(message: OutboxMessage, payload: dict) -> dict | None:
     if signature is None or campaign is None or signature.email_hash is None:
         return None
     links = signer_links(signature)
+    version = localised(campaign, message.language)  # the version the signer read, if it exists
     subject, text, html = compose(
-        message.kind, message.language, campaign=campaign, first_name=payload["first_name"],
-        discreet=message.discreet, campaign_url=public_url("campaigns.show", slug=campaign.slug), **links,
+        message.kind, message.language, campaign=version, first_name=payload["first_name"],
+        discreet=message.discreet, campaign_url=version_url(version, external=True), **links,
     )
     return {"to": payload["to"], "subject": subject, "text": text, "html": html,
             "headers": _unsubscribe_headers(links["unsubscribe_url"])}

@@ -151,7 +151,9 @@ def drop_pages() -> None:
 def _content_models() -> tuple[type, ...]:
     from petition_app.models import (
         Campaign,
+        CampaignTranslation,
         CampaignUpdate,
+        CampaignUpdateTranslation,
         Organisation,
         RelatedCampaign,
         SitePage,
@@ -159,7 +161,8 @@ def _content_models() -> tuple[type, ...]:
         Starter,
     )
 
-    return (Campaign, CampaignUpdate, Organisation, RelatedCampaign, SitePage, SlugRedirect, Starter)
+    return (Campaign, CampaignUpdate, Organisation, RelatedCampaign, SitePage, SlugRedirect, Starter,
+            CampaignTranslation, CampaignUpdateTranslation)
 
 
 def _mark_if_content_changed(session: Session, flush_context) -> None:

@@ -147,6 +147,9 @@ def public_pages(site: Site) -> list[Visit]:
     visits += [Visit(f"campaign {slug}", f"/campaigns/{slug}") for slug in campaigns]
     visits += [
         Visit("thanks", f"/campaigns/{SLUG}/thanks"),
+        Visit("campaign version in Russian", f"/ru/campaigns/{SLUG}"),
+        Visit("thanks in Russian", f"/ru/campaigns/{SLUG}/thanks"),
+        Visit("campaign without a Russian version", f"/ru/campaigns/{CLOSED_SLUG}"),
         Visit("privacy", "/privacy"), Visit("terms", "/terms"), Visit("contact", "/contact"), Visit("faq", "/faq"),
         Visit("start", "/start"), Visit("start sent", "/start/sent"), Visit("start link", "/start/link"),
         Visit("confirm signature", site.links["confirm"]),
@@ -185,6 +188,7 @@ def public_posts(site: Site) -> list[Visit]:
 def _rule_values(rule, site: Site) -> dict:
     values = {"campaign_id": site.campaign_id, "signature_id": site.signature_id, "update_id": site.update_id,
               "starter_id": site.pending_starter_id, "org_slug": site.org_slug, "name": "privacy", "language": "ru",
+              "version": "ru",  # the demo's Russian version of SLUG
               "token": site.links["reset_token" if rule.endpoint == "admin.reset_password" else "invitation_token"]}
     missing = set(rule.arguments) - set(values)
     assert not missing, f"the tour does not know how to fill {sorted(missing)} in {rule.rule}: add it to site_tour"

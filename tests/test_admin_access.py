@@ -12,6 +12,7 @@ from petition_app.extensions import db
 from petition_app.models import (
     Campaign,
     CampaignStatus,
+    CampaignTranslation,
     CampaignUpdate,
     Invitation,
     Membership,
@@ -52,6 +53,7 @@ def world(make_app):
                                 updates=[CampaignUpdate(published_on=date(2024, 1, 1), body="u")])
             db.session.add(campaign)
             db.session.flush()
+            db.session.add(CampaignTranslation(campaign_id=campaign.id, language="ru", title="Т"))
             db.session.add(Starter(campaign_id=campaign.id, public_name="Group", email="s@example.org",
                                    email_hash="x" * 64, state=StarterState.PENDING))
             campaigns[org.slug] = campaign
@@ -89,6 +91,7 @@ def world(make_app):
                     Invitation.organisation_id == campaign.organisation_id)).scalar_one(),
                 "name": "privacy",
                 "language": "en",
+                "version": "ru",  # a campaign's version in another language (admin/translations.py)
             }
     clients = {}
     for name, email in emails.items():

@@ -10,9 +10,13 @@ TOKEN_AUTHORISED = {"signing.unsubscribe_post"}  # RFC 8058 one-click: the token
 def _url(rule) -> str:
     from werkzeug.routing import IntegerConverter
 
+    from petition_app.campaign_versions import LanguageConverter
+
     values = {}
     for arg in rule.arguments:
-        values[arg] = 1 if isinstance(rule._converters[arg], IntegerConverter) else "x"
+        converter = rule._converters[arg]
+        values[arg] = (1 if isinstance(converter, IntegerConverter)
+                       else "ru" if isinstance(converter, LanguageConverter) else "x")
     return rule.build(values)[1]
 
 

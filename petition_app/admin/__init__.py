@@ -40,6 +40,7 @@ from petition_app.admin import (  # noqa: E402,F401
     previews,
     signatures,
     site_pages,
+    translations,
     two_factor,
     updates,
 )

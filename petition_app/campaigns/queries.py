@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask import abort, redirect, request, url_for
+from flask_babel import get_locale
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from petition_app import counts
+from petition_app.campaign_versions import CampaignVersion, localise_all, page_context, prefer_language
 from petition_app.extensions import db
 from petition_app.models import Campaign, CampaignStatus, RelatedCampaign, SlugRedirect
 
@@ -55,27 +57,30 @@ def open_campaigns() -> list[Campaign]:
     return [c for c in rows if c.is_open]
 
 
-def more_actions(campaign: Campaign, limit: int = 4) -> list[Campaign]:
-    """Related campaigns in their order first, then other open ones; never the campaign itself."""
+def more_actions(campaign: Campaign, limit: int = 4) -> list[CampaignVersion]:
+    """Related campaigns in their order first, then other open ones; never the campaign itself. Within each group,
+    campaigns readable in the visitor's language come first, and each is shown in that language's version."""
+    language = str(get_locale())
     related = db.session.execute(
         select(Campaign)
         .join(RelatedCampaign, RelatedCampaign.related_id == Campaign.id)
         .where(RelatedCampaign.campaign_id == campaign.id, Campaign.status == CampaignStatus.OPEN)
         .order_by(RelatedCampaign.position)
     ).scalars().all()
-    chosen = [c for c in related if c.is_open and c.id != campaign.id]
+    chosen = prefer_language([c for c in related if c.is_open and c.id != campaign.id], language)
     if len(chosen) < limit:
         seen = {c.id for c in chosen} | {campaign.id}
-        chosen += [c for c in open_campaigns() if c.id not in seen][: limit - len(chosen)]
-    return chosen[:limit]
+        others = prefer_language([c for c in open_campaigns() if c.id not in seen], language)
+        chosen += others[: limit - len(chosen)]
+    return localise_all(chosen[:limit], language)
 
 
 def campaign_context(campaign: Campaign, form=None, thanks: bool = False) -> dict:
     """What the campaign page and its regions show (the page, the signing answers and the fragments alike)."""
     return {
-        "campaign": campaign,
         "snap": counts.snapshot(campaign),
         "form": form,
         "thanks": thanks,
         "actions": more_actions(campaign),
+        **page_context(campaign),  # the version shown ("campaign"), its siblings and addresses
     }

@@ -63,8 +63,22 @@ def load_demo() -> tuple[int, int]:
         linked = CampaignData.of(campaign)
         linked.related_ids = [existing[slug].id for slug in data["related"]]
         campaign_service.apply(campaign, linked)
+        _add_demo_translations(campaign)
     db.session.commit()
     return added_orgs, len(created)
+
+
+def _add_demo_translations(campaign: Campaign) -> None:
+    """The campaign's versions in other languages from demo/translations.py, marked as demo translations."""
+    from petition_app.campaign_versions import save_translation, translatable_languages
+    from petition_app.demo.translations import TRANSLATIONS
+
+    for language, texts in TRANSLATIONS.get(campaign.slug, {}).items():
+        if language not in translatable_languages(campaign):  # a site configured without that language
+            continue
+        by_date = {u.published_on.isoformat(): u.id for u in campaign.updates}
+        updates = {by_date[day]: pair for day, pair in texts["updates"].items() if day in by_date}
+        save_translation(campaign, language, texts, updates, is_demo=True)
 
 
 @demo_cli.command("load")

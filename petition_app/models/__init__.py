@@ -10,6 +10,7 @@ from petition_app.models.page import SitePage, SlugRedirect
 from petition_app.models.signature import Signature
 from petition_app.models.starter import Starter, StarterState
 from petition_app.models.token import Token
+from petition_app.models.translation import CampaignTranslation, CampaignUpdateTranslation
 from petition_app.models.user import AccountToken, Invitation, Membership, RecoveryCode, Role, User
 
 __all__ = [
@@ -24,6 +25,8 @@ __all__ = [
     "User",
     "Campaign",
     "CampaignCount",
+    "CampaignTranslation",
+    "CampaignUpdateTranslation",
     "CampaignStatus",
     "CampaignUpdate",
     "Organisation",

@@ -7,6 +7,7 @@ from flask_babel import get_locale
 from flask_htmx import make_response as htmx_response
 from jinja2_fragments.flask import render_block
 
+from petition_app import campaign_versions as translations
 from petition_app import tokens
 from petition_app.campaigns.queries import campaign_context, more_actions, public_campaign_or_404
 from petition_app.extensions import csrf, db, htmx, limiter
@@ -19,6 +20,7 @@ from petition_app.signing.service import unsubscribe as service_unsubscribe
 from petition_app.signing.service import withdraw as service_withdraw
 
 bp = Blueprint("signing", __name__)
+translations.register(bp)  # the <lang:...> converter, before the routes
 
 
 def _sign_limit() -> str:
@@ -26,6 +28,7 @@ def _sign_limit() -> str:
 
 
 @bp.post("/campaigns/<slug>/sign")
+@bp.post("/<lang:lang>/campaigns/<slug>/sign")  # a version's form: the signer's language is the version's
 @limiter.limit(_sign_limit)
 def sign_view(slug: str):
     campaign = public_campaign_or_404(slug)
@@ -75,6 +78,8 @@ def _render_form(campaign, form, status: int):
 
 def _link_page(template: str, signature, token: str, done: bool = False, status: int = 200, **extra):
     campaign = db.session.get(Campaign, signature.campaign_id) if signature is not None else None
+    if campaign is not None:
+        campaign = translations.localised(campaign, str(get_locale()))
     if signature is None and not done:
         return render_template("signing/link_invalid.html"), 404
     return render_template(template, signature=signature, campaign=campaign, token=token, done=done, **extra), status
