@@ -26,4 +26,13 @@ def no_store(response):
     return response
 
 
-from petition_app.admin import auth, campaigns, moderation, signatures, two_factor, views  # noqa: E402,F401  (register the routes)
+from petition_app.admin import (  # noqa: E402,F401  (register the routes)
+    auth,
+    campaigns,
+    moderation,
+    organisation_details,
+    settings,
+    signatures,
+    two_factor,
+    views,
+)

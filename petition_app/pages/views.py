@@ -5,15 +5,17 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
 from flask_babel import get_locale
 from sqlalchemy import select
 
+from petition_app import site_settings
 from petition_app.extensions import db
 from petition_app.i18n import LANGUAGE_COOKIE
 from petition_app.markup import render_markdown
 from petition_app.models import SitePage
-from petition_app.pagecache import public_page
+from petition_app.pagecache import cache_headers, public_page
+from petition_app.pages.placeholders import has_placeholders
 
 bp = Blueprint("pages", __name__)
 
@@ -60,13 +62,29 @@ def terms():
 @bp.get("/contact")
 @public_page
 def contact():
-    return _page("contact")
+    title, body = current_page("contact", str(get_locale()))
+    if has_placeholders(title + "\n" + body):
+        return render_template("pages/contact_pending.html")
+    return render_template("pages/page.html", title=title, body=render_markdown(body), name="contact")
 
 
 @bp.get("/faq")
 @public_page
 def faq():
     return _page("faq")
+
+
+@bp.get("/site.css")
+def site_css():
+    """The site settings' stylesheet: kept for good under its version's address, revalidated under any other."""
+    response = Response(site_settings.stylesheet(), mimetype="text/css")
+    if request.args.get("v") == site_settings.version():
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    else:
+        cache_headers(response, current_app.config["PAGE_CACHE_SECONDS"])
+        response.set_etag(site_settings.version())
+        response = response.make_conditional(request)
+    return response
 
 
 @bp.get("/language/<code>")
