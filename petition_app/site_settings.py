@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 
 from flask import current_app, g, has_request_context
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from petition_app import pagecache
 from petition_app.extensions import db
 from petition_app.models import SiteSetting
 
+log = logging.getLogger(__name__)
 CACHE_KEY = pagecache.PREFIX + "site-settings"
 CACHE_SECONDS = 3600  # changes drop the entry at once; this only bounds what a lost stamp could keep
 SHARED = ("primary_colour", "logo")
@@ -38,9 +41,17 @@ def _field(key: str, language: str = "") -> str:
     return f"{key}:{language}" if language else key
 
 
-def _load() -> dict:
-    values = {_field(row.key, row.language): row.value
-              for row in db.session.execute(select(SiteSetting)).scalars() if row.value}
+def _load() -> dict | None:
+    """The settings from the database, on a connection of their own (the request's transaction is left alone);
+    None when they cannot be read (a database outage, or not migrated yet): pages then show the defaults."""
+    table = SiteSetting.__table__
+    try:
+        with db.engine.connect() as conn:
+            rows = conn.execute(select(table.c.key, table.c.language, table.c.value)).all()
+    except SQLAlchemyError as error:
+        log.warning("site settings unavailable: %s", type(error).__name__)
+        return None
+    values = {_field(key, language): value for key, language, value in rows if value}
     version = hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
     return {"values": values, "version": version}
 
@@ -53,7 +64,10 @@ def snapshot() -> Snapshot:
     data = cache.get(CACHE_KEY)
     if data is None:
         data = _load()
-        cache.set(CACHE_KEY, data, CACHE_SECONDS)
+        if data is None:
+            data = {"values": {}, "version": "defaults"}
+        else:
+            cache.set(CACHE_KEY, data, CACHE_SECONDS)
     found = Snapshot(values=data["values"], version=data["version"])
     if has_request_context():
         g.site_settings = found
