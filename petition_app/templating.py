@@ -7,7 +7,7 @@ from urllib.parse import quote, urlsplit
 from flask import Flask, current_app, has_request_context, request, url_for
 from flask_babel import format_date, format_decimal, get_locale
 
-from petition_app import site_settings
+from petition_app import site_logo, site_settings
 from petition_app.i18n import LANGUAGE_NAMES, country_name
 from petition_app.markup import plain_excerpt, render_markdown
 
@@ -58,6 +58,7 @@ def init_app(app: Flask) -> None:
             "site_name": site_settings.site_name(language),
             "site_footer_text": site_settings.value("footer_text", language),
             "site_css_url": site_stylesheet_url,
+            "site_logo": lambda: site_logo.parse(site_settings.value("logo")),
             "poll_seconds": current_app.config["COUNTER_POLL_SECONDS"],
             "current_path": request.full_path.rstrip("?") if has_request_context() else "/",
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from email import message_from_bytes
 from email.policy import default as default_policy
@@ -281,3 +282,81 @@ def test_organisation_name_is_required(app):
     assert response.status_code == 422
     db.session.expire_all()
     assert db.session.get(Organisation, org.id).name == "Org A"
+
+
+# -- the logo -------------------------------------------------------------------------------------------------------
+
+
+def _photo_with_gps() -> bytes:
+    from PIL import Image
+
+    image = Image.new("RGB", (1200, 600), (20, 90, 60))
+    exif = Image.Exif()
+    exif[0x013B] = "Anna Ivanova"  # Artist
+    exif[0x8825] = {1: "N", 2: (55.0, 45.0, 7.0), 3: "E", 4: (37.0, 37.0, 4.0)}  # GPS: where the photo was taken
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif.tobytes(), comment=b"taken by Anna Ivanova")
+    return out.getvalue()
+
+
+def test_uploaded_logo_is_reencoded_without_metadata_and_shown_in_the_header(app, client, superuser):
+    from PIL import Image
+
+    photo = _photo_with_gps()
+    assert b"Anna Ivanova" in photo and Image.open(io.BytesIO(photo)).getexif().get_ifd(0x8825)
+    data = {**_settings_form(superuser), "logo": (io.BytesIO(photo), "protest.jpg", "image/jpeg")}
+    response = superuser.post("/admin/settings", data=data, content_type="multipart/form-data")
+    assert response.status_code == 303
+    html = client.get("/faq").get_data(as_text=True)
+    match = re.search(r'<a class="brand" href="/"><img src="(/site-logo/logo-[0-9a-f]{16}\.png)" alt="" '
+                      r'width="320" height="160">Petitions</a>', html)
+    assert match, html[:2000]
+    served = client.get(match.group(1))
+    assert served.status_code == 200 and served.mimetype == "image/png"
+    assert served.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    body = served.get_data()
+    assert b"Anna Ivanova" not in body and b"Exif" not in body
+    logo = Image.open(io.BytesIO(body))
+    assert logo.format == "PNG" and logo.size == (320, 160)
+    assert not logo.getexif() and "exif" not in logo.info and "comment" not in logo.info
+    entry = db.session.execute(sa.select(AuditEntry).where(AuditEntry.action == "site settings changed")).scalar_one()
+    assert entry.detail == "fields: logo"
+
+
+@pytest.mark.parametrize(("content", "filename"), [
+    (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "logo.svg"),
+    (b"GIF89a" + b"\x00" * 64, "logo.gif"),
+    (b"%PDF-1.4 not a picture", "logo.png"),
+    (b"", "empty.png"),
+])
+def test_a_logo_that_is_not_a_jpeg_png_or_webp_is_refused(app, superuser, content, filename):
+    data = {**_settings_form(superuser), "logo": (io.BytesIO(content), filename, "image/png")}
+    response = superuser.post("/admin/settings", data=data, content_type="multipart/form-data")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="logo-error"' in html
+    assert db.session.execute(sa.select(SiteSetting)).first() is None
+
+
+def test_a_decompression_bomb_is_refused_before_it_is_decoded(app, superuser):
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("1", (10_000, 10_000)).save(out, "PNG")  # 100 megapixels in a few kilobytes
+    data = {**_settings_form(superuser), "logo": (io.BytesIO(out.getvalue()), "bomb.png", "image/png")}
+    response = superuser.post("/admin/settings", data=data, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "too many pixels" in response.get_data(as_text=True)
+
+
+def test_the_logo_can_be_removed(app, client, superuser):
+    data = {**_settings_form(superuser), "logo": (io.BytesIO(_photo_with_gps()), "logo.jpg", "image/jpeg")}
+    superuser.post("/admin/settings", data=data, content_type="multipart/form-data")
+    assert "/site-logo/" in client.get("/faq").get_data(as_text=True)
+    superuser.post("/admin/settings", data={**_settings_form(superuser), "remove_logo": "y"})
+    assert "/site-logo/" not in client.get("/faq").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("name", ["../secret_key", "logo.png", "logo-0123456789abcdef.png.bak"])
+def test_only_stored_logo_names_are_served(client, name):
+    assert client.get(f"/site-logo/{name}").status_code == 404

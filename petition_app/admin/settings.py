@@ -8,12 +8,13 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from wtforms import StringField
+from wtforms import BooleanField, StringField
 from wtforms.validators import Length, ValidationError
 
-from petition_app import audit, site_settings
+from petition_app import audit, site_logo, site_settings
 from petition_app.admin import bp
 from petition_app.admin.access import superuser_view
 from petition_app.extensions import db
@@ -54,6 +55,8 @@ def settings_form(languages: list[str], data: dict | None = None) -> FlaskForm:
         primary_colour = StringField(_l("Primary colour"), filters=[clean_text],
                                      validators=[Length(max=7), _colour],
                                      render_kw={"placeholder": "#5b2a86", "autocomplete": "off"})
+        logo = FileField(_l("Logo"), render_kw={"accept": "image/png,image/jpeg,image/webp"})
+        remove_logo = BooleanField(_l("Remove the logo"))
 
     for language in languages:
         for key, label, _hint, maximum in TEXTS:
@@ -78,16 +81,32 @@ def _recent_changes() -> list[AuditEntry]:
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(20)).scalars())
 
 
+def _submitted_values(form, languages: list[str]) -> dict[tuple[str, str], str] | None:
+    """The settings as sent, the logo stored; None (and the errors on the form) when something is refused."""
+    if not form.validate_on_submit():
+        return None
+    values = {("primary_colour", ""): form.primary_colour.data or ""}
+    for language in languages:
+        for key, *_rest in TEXTS:
+            values[(key, language)] = form[f"{key}_{language}"].data or ""
+    if form.remove_logo.data:
+        values[("logo", "")] = ""
+    elif form.logo.data:
+        try:
+            values[("logo", "")] = site_logo.store_logo(form.logo.data.read(site_logo.MAX_BYTES + 1))
+        except site_logo.LogoError as error:
+            form.logo.errors = [str(error)]
+            return None
+    return values
+
+
 @bp.route("/settings", methods=["GET", "POST"])
 @superuser_view
 def site_settings_edit():
     languages = list(current_app.config["LANGUAGES"])
     form = settings_form(languages, None if request.method == "POST" else _form_data(languages))
-    if form.validate_on_submit():
-        values = {("primary_colour", ""): form.primary_colour.data or ""}
-        for language in languages:
-            for key, *_rest in TEXTS:
-                values[(key, language)] = form[f"{key}_{language}"].data or ""
+    values = _submitted_values(form, languages)
+    if values is not None:
         changed = site_settings.save(values)
         if changed:
             audit.record("site settings changed", detail="fields: " + ", ".join(changed))
@@ -101,5 +120,4 @@ def site_settings_edit():
             return redirect(url_for("admin.site_settings_edit"), code=303)
     status = 422 if form.errors else 200
     return render_template("admin/settings.html", form=form, language_codes=languages, texts=TEXTS,
-                           changes=_recent_changes()), status
-
+                           logo=site_logo.parse(site_settings.value("logo")), changes=_recent_changes()), status

@@ -5,11 +5,11 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, send_from_directory
 from flask_babel import get_locale
 from sqlalchemy import select
 
-from petition_app import site_settings
+from petition_app import site_logo, site_settings
 from petition_app.extensions import db
 from petition_app.i18n import LANGUAGE_COOKIE
 from petition_app.markup import render_markdown
@@ -84,6 +84,16 @@ def site_css():
         cache_headers(response, current_app.config["PAGE_CACHE_SECONDS"])
         response.set_etag(site_settings.version())
         response = response.make_conditional(request)
+    return response
+
+
+@bp.get("/site-logo/<name>")
+def site_logo_file(name: str):
+    """A stored logo: its name is the hash of its bytes, so it never changes."""
+    if not site_logo.NAME.match(name):
+        abort(404)
+    response = send_from_directory(site_logo.directory(), name, mimetype="image/png", etag=True)
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     return response
 
 
