@@ -25,7 +25,8 @@ from petition_app.models import SiteSetting
 log = logging.getLogger(__name__)
 CACHE_KEY = pagecache.PREFIX + "site-settings"
 CACHE_SECONDS = 3600  # changes drop the entry at once; this only bounds what a lost stamp could keep
-SHARED = ("primary_colour", "logo")
+SHARED = ("primary_colour", "logo", "logo_png")
+UNCACHED = ("logo_png",)  # the logo's bytes: read only when a server first serves that logo (site_logo)
 PER_LANGUAGE = ("site_name", "footer_text", "start_invitation", "mail_sender_name")
 NAMES = ("site_name", "mail_sender_name")  # a name missing in one language is taken from another; sentences are not
 WCAG_AA = 4.5
@@ -47,7 +48,8 @@ def _load() -> dict | None:
     table = SiteSetting.__table__
     try:
         with db.engine.connect() as conn:
-            rows = conn.execute(select(table.c.key, table.c.language, table.c.value)).all()
+            rows = conn.execute(select(table.c.key, table.c.language, table.c.value)
+                                .where(table.c.key.not_in(UNCACHED))).all()
     except SQLAlchemyError as error:
         log.warning("site settings unavailable: %s", type(error).__name__)
         return None
@@ -161,6 +163,14 @@ def save(values: dict[tuple[str, str], str]) -> list[str]:
             db.session.add(SiteSetting(key=key, language=language, value=new))
         else:
             row.value = new
-        changed.append(f"{key} ({language})" if language else key)
+        if key not in UNCACHED:
+            changed.append(f"{key} ({language})" if language else key)
     db.session.flush()
     return changed
+
+
+def stored_logo_png() -> str:
+    """The current logo's PNG, base64-encoded ("" without a logo)."""
+    return db.session.execute(
+        select(SiteSetting.value).where(SiteSetting.key == "logo_png", SiteSetting.language == "")
+    ).scalar() or ""

@@ -8,6 +8,7 @@ fails, naming it). The validity and accessibility checks (vnu, axe, page width, 
 
 from __future__ import annotations
 
+import io
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
-from petition_app import audit, site_settings, tokens
+from petition_app import audit, site_logo, site_settings, tokens
 from petition_app.admin import accounts
 from petition_app.demo.loader import load_demo
 from petition_app.extensions import db
@@ -74,6 +75,16 @@ def _proposal(title: str, name: str, email: str) -> starter_service.Proposal:
     )
 
 
+def _logo_png() -> bytes:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (240, 80), (0, 0, 0, 0))
+    ImageDraw.Draw(image).ellipse((4, 4, 76, 76), fill=(255, 255, 255, 255))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
 def prepare_site(app) -> Site:
     """Demo content plus accounts, signatures, tokens and proposals; every page below then has content."""
     with app.app_context():
@@ -117,7 +128,8 @@ def prepare_site(app) -> Site:
 
         # Site settings as an NGO would set them: its colour and a footer line in each language.
         site_settings.save({("primary_colour", ""): "#1a5c3a", ("footer_text", "en"): "Run by the tour collective.",
-                            ("footer_text", "ru"): "Сайт ведёт коллектив.", ("site_name", "en"): "Tour petitions"})
+                            ("footer_text", "ru"): "Сайт ведёт коллектив.", ("site_name", "en"): "Tour petitions",
+                            **site_logo.settings_values(_logo_png())})
         update = campaign.updates[0]
         closed = db.session.execute(sa.select(Campaign).where(Campaign.slug == CLOSED_SLUG)).scalar_one()
         closed.status = CampaignStatus.CLOSED

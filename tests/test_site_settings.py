@@ -357,6 +357,18 @@ def test_the_logo_can_be_removed(app, client, superuser):
     assert "/site-logo/" not in client.get("/faq").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("name", ["../secret_key", "logo.png", "logo-0123456789abcdef.png.bak"])
+def test_another_server_serves_the_logo_from_the_database(app, client, superuser, make_app, tmp_path):
+    data = {**_settings_form(superuser), "logo": (io.BytesIO(_photo_with_gps()), "logo.jpg", "image/jpeg")}
+    superuser.post("/admin/settings", data=data, content_type="multipart/form-data")
+    url = re.search(r'src="(/site-logo/[^"]+)"', client.get("/faq").get_data(as_text=True)).group(1)
+    here = client.get(url).get_data()
+    other_server = make_app(INSTANCE_PATH=str(tmp_path / "other-instance"))  # its own instance/ folder
+    there = other_server.test_client().get(url)
+    assert there.status_code == 200 and there.get_data() == here
+    assert (tmp_path / "other-instance" / "site" / url.rsplit("/", 1)[1]).read_bytes() == here
+
+
+@pytest.mark.parametrize("name", ["../secret_key", "logo.png", "logo-0123456789abcdef.png.bak",
+                                  "logo-0123456789abcdef.png"])
 def test_only_stored_logo_names_are_served(client, name):
     assert client.get(f"/site-logo/{name}").status_code == 404

@@ -90,10 +90,10 @@ def _submitted_values(form, languages: list[str]) -> dict[tuple[str, str], str] 
         for key, *_rest in TEXTS:
             values[(key, language)] = form[f"{key}_{language}"].data or ""
     if form.remove_logo.data:
-        values[("logo", "")] = ""
+        values.update({("logo", ""): "", ("logo_png", ""): ""})
     elif form.logo.data:
         try:
-            values[("logo", "")] = site_logo.store_logo(form.logo.data.read(site_logo.MAX_BYTES + 1))
+            values.update(site_logo.settings_values(form.logo.data.read(site_logo.MAX_BYTES + 1)))
         except site_logo.LogoError as error:
             form.logo.errors = [str(error)]
             return None

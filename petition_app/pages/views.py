@@ -90,9 +90,10 @@ def site_css():
 @bp.get("/site-logo/<name>")
 def site_logo_file(name: str):
     """A stored logo: its name is the hash of its bytes, so it never changes."""
-    if not site_logo.NAME.match(name):
+    path = site_logo.file_for(name) if site_logo.NAME.match(name) else None
+    if path is None:
         abort(404)
-    response = send_from_directory(site_logo.directory(), name, mimetype="image/png", etag=True)
+    response = send_from_directory(path.parent, path.name, mimetype="image/png", etag=True)
     response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     return response
 
