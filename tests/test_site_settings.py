@@ -372,3 +372,15 @@ def test_another_server_serves_the_logo_from_the_database(app, client, superuser
                                   "logo-0123456789abcdef.png"])
 def test_only_stored_logo_names_are_served(client, name):
     assert client.get(f"/site-logo/{name}").status_code == 404
+
+
+def test_campaign_page_shows_the_organisation_details_its_owner_set(app, client, make_campaign):
+    campaign = make_campaign()
+    make_user("owner@example.org", (campaign.organisation, Role.OWNER))
+    owner = log_in(app, "owner@example.org")
+    slug = campaign.organisation.slug
+    owner.post(f"/admin/orgs/{slug}/details", data=_details(
+        owner, slug, name="Test Organisation", website="https://org.test/", description="We defend rights & <b>"))
+    html = client.get(f"/campaigns/{campaign.slug}").get_data(as_text=True)
+    assert ('<p class="organisation-about">We defend rights &amp; &lt;b&gt; '
+            '<a href="https://org.test/">Website of Test Organisation</a></p>') in html
