@@ -38,7 +38,7 @@ from nacl.exceptions import CryptoError
 from nacl.secret import SecretBox
 from sqlalchemy import DateTime, case, func, insert, literal, or_, select, update
 
-from petition_app import audit, tokens
+from petition_app import audit, site_settings, tokens
 from petition_app.campaign_versions import localised, version_url
 from petition_app.extensions import db
 from petition_app.models import Campaign, OutboxMessage, OutboxStatus, Signature
@@ -130,7 +130,7 @@ def enqueue(kind: str, to_address: str, language: str, template: str, *, list_un
     now = _at(signer)
     message = OutboxMessage(
         kind=kind, language=language, message_id=new_message_id(), campaign_id=campaign_id,
-        signature_id=signature_id, sender=sender or current_app.config["MAIL_DEFAULT_SENDER"],
+        signature_id=signature_id, sender=sender or default_sender(language),
         payload=seal_payload({"to": to_address, "subject": subject, "text": text, "html": html,
                               "headers": _unsubscribe_headers(list_unsubscribe)}),
         created_at=now, next_attempt_at=now,
@@ -142,6 +142,16 @@ def enqueue(kind: str, to_address: str, language: str, template: str, *, list_un
 # -- signers' mail: queued by the sign request, rendered by the worker ---------------------------------------------
 
 SIGNER_MAILS = ("confirm", "already_signed")
+
+
+def default_sender(language: str) -> str:
+    """MAIL_DEFAULT_SENDER, under the sender name of the site settings in the mail's language when one is set."""
+    name = site_settings.value("mail_sender_name", language)
+    if not name:
+        return current_app.config["MAIL_DEFAULT_SENDER"]
+    _, address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
+    sender = formataddr((name, address))
+    return sender if len(sender) <= 320 else current_app.config["MAIL_DEFAULT_SENDER"]  # the outbox column's size
 
 
 def discreet_sender() -> str:
@@ -161,7 +171,7 @@ def enqueue_signature_mail(kind: str, campaign: Campaign, signature: Signature, 
     db.session.execute(insert(OutboxMessage.__table__), {
         "kind": kind, "language": signature.language, "message_id": new_message_id(), "campaign_id": campaign.id,
         "signature_id": signature.id, "discreet": bool(campaign.discreet_mail),
-        "sender": discreet_sender() if campaign.discreet_mail else current_app.config["MAIL_DEFAULT_SENDER"],
+        "sender": discreet_sender() if campaign.discreet_mail else default_sender(signature.language),
         "payload": seal_payload({"to": address, "first_name": first_name}), "created_at": now,
         "next_attempt_at": now,
     })

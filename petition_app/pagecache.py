@@ -2,7 +2,7 @@
 
 A cached page carries no cookie and no per-visitor token, an ETag, and `Cache-Control: public` so a proxy in front
 may keep it too. Commits that change what public pages show (campaigns, updates, organisations, site pages,
-starters) drop every cached page once the transaction commits; signatures do not: a page may show a count up to
+site settings, starters) drop every cached page once the transaction commits; signatures do not: a page may show a count up to
 PAGE_CACHE_SECONDS old, and the live counter corrects it.
 """
 
@@ -157,11 +157,12 @@ def _content_models() -> tuple[type, ...]:
         Organisation,
         RelatedCampaign,
         SitePage,
+        SiteSetting,
         SlugRedirect,
         Starter,
     )
 
-    return (Campaign, CampaignUpdate, Organisation, RelatedCampaign, SitePage, SlugRedirect, Starter,
+    return (Campaign, CampaignUpdate, Organisation, RelatedCampaign, SitePage, SiteSetting, SlugRedirect, Starter,
             CampaignTranslation, CampaignUpdateTranslation)
 
 

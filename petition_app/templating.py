@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlsplit
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, has_request_context, request, url_for
 from flask_babel import format_date, format_decimal, get_locale
 
+from petition_app import site_logo, site_settings
 from petition_app.i18n import LANGUAGE_NAMES, country_name
 from petition_app.markup import plain_excerpt, render_markdown
 
@@ -30,6 +31,13 @@ def share_links(url: str, text: str) -> list[tuple[str, str]]:
     ]
 
 
+def site_stylesheet_url() -> str | None:
+    """The stylesheet of the site settings (named by their version, so it can be cached for good), if any."""
+    if not site_settings.primary_colour():
+        return None
+    return url_for("pages.site_css", v=site_settings.version())
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["excerpt"] = plain_excerpt
@@ -41,12 +49,16 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def globals_():
+        language = str(get_locale())
         return {
             "public_url": public_url,
             "share_links": share_links,
-            "languages": LANGUAGE_NAMES,  # the configured languages; .get() names any
-            "current_language": str(get_locale()),
-            "site_name": current_app.config["SITE_NAME"],
+            "languages": LANGUAGE_NAMES,
+            "current_language": language,
+            "site_name": site_settings.site_name(language),
+            "site_footer_text": site_settings.value("footer_text", language),
+            "site_css_url": site_stylesheet_url,
+            "site_logo": lambda: site_logo.parse(site_settings.value("logo")),
             "poll_seconds": current_app.config["COUNTER_POLL_SECONDS"],
             "current_path": request.full_path.rstrip("?") if has_request_context() else "/",
         }

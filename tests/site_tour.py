@@ -8,6 +8,7 @@ fails, naming it). The validity and accessibility checks (vnu, axe, page width, 
 
 from __future__ import annotations
 
+import io
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
-from petition_app import audit, tokens
+from petition_app import audit, site_logo, site_settings, tokens
 from petition_app.admin import accounts
 from petition_app.demo.loader import load_demo
 from petition_app.extensions import db
@@ -74,6 +75,16 @@ def _proposal(title: str, name: str, email: str) -> starter_service.Proposal:
     )
 
 
+def _logo_png() -> bytes:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (240, 80), (0, 0, 0, 0))
+    ImageDraw.Draw(image).ellipse((4, 4, 76, 76), fill=(255, 255, 255, 255))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
 def prepare_site(app) -> Site:
     """Demo content plus accounts, signatures, tokens and proposals; every page below then has content."""
     with app.app_context():
@@ -115,6 +126,10 @@ def prepare_site(app) -> Site:
         links["dashboard"] = "/start/dashboard/" + tokens.issue(starter_service.DASHBOARD, 7, starter_id=approved.id)
         starter_service.post_update(approved, "Handed over", "We handed the signatures over today.")
 
+        # Site settings as an NGO would set them: its colour and a footer line in each language.
+        site_settings.save({("primary_colour", ""): "#1a5c3a", ("footer_text", "en"): "Run by the tour collective.",
+                            ("footer_text", "ru"): "Сайт ведёт коллектив.", ("site_name", "en"): "Tour petitions",
+                            **site_logo.settings_values(_logo_png())})
         update = campaign.updates[0]
         closed = db.session.execute(sa.select(Campaign).where(Campaign.slug == CLOSED_SLUG)).scalar_one()
         closed.status = CampaignStatus.CLOSED
@@ -220,6 +235,10 @@ def admin_posts(site: Site) -> list[Visit]:
               f"{campaign}/updates", 422),
         Visit("password with errors", "/admin/password", "POST", (("current", "wrong"), ("new", "short")),
               "/admin/password", 422),
+        Visit("site settings with errors", "/admin/settings", "POST",
+              (("primary_colour", "#ffcc00"), ("site_name_en", "x" * 101)), "/admin/settings", 422),
+        Visit("organisation details with errors", f"/admin/orgs/{site.org_slug}/details", "POST",
+              (("name", ""), ("website", "not a web address")), f"/admin/orgs/{site.org_slug}/details", 422),
     ]
 
 
@@ -229,6 +248,7 @@ def owner_pages(site: Site) -> list[Visit]:
     return [Visit("owner: dashboard", "/admin/"), Visit("owner: campaign", campaign),
             Visit("owner: signatures", f"{campaign}/signatures"), Visit("owner: edit", f"{campaign}/edit"),
             Visit("owner: organisation", f"/admin/orgs/{site.org_slug}"),
+            Visit("owner: organisation details", f"/admin/orgs/{site.org_slug}/details"),
             Visit("owner: audit log", f"/admin/orgs/{site.org_slug}/audit")]
 
 

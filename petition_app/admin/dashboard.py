@@ -13,6 +13,7 @@ from petition_app.admin.access import (
 )
 from petition_app.extensions import db
 from petition_app.models import Role
+from petition_app.pages.placeholders import contact_placeholder_languages
 
 
 @bp.get("/")
@@ -21,7 +22,8 @@ def dashboard():
     campaigns = db.session.execute(visible_campaigns()).scalars().all()
     return render_template("admin/dashboard.html", campaigns=campaigns, organisations=visible_organisations(),
                            can_create=bool(visible_organisations(Role.EDITOR)),
-                           invitations=accounts.pending_invitations(current_user))
+                           invitations=accounts.pending_invitations(current_user),
+                           contact_placeholders=contact_placeholder_languages() if current_user.is_superuser else [])
 
 
 

@@ -8,6 +8,7 @@ from petition_app.models.org import Organisation
 from petition_app.models.outbox import OutboxMessage, OutboxStatus
 from petition_app.models.page import SitePage, SlugRedirect
 from petition_app.models.signature import Signature
+from petition_app.models.site_setting import SiteSetting
 from petition_app.models.starter import Starter, StarterState
 from petition_app.models.token import Token
 from petition_app.models.translation import CampaignTranslation, CampaignUpdateTranslation
@@ -21,6 +22,7 @@ __all__ = [
     "Membership",
     "Role",
     "SitePage",
+    "SiteSetting",
     "SlugRedirect",
     "User",
     "Campaign",

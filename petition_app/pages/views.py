@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, send_from_directory
 from flask_babel import get_locale
 
+from petition_app import site_logo, site_settings
 from petition_app.i18n import LANGUAGE_COOKIE
 from petition_app.markup import render_markdown
-from petition_app.pagecache import public_page
+from petition_app.pagecache import cache_headers, public_page
 from petition_app.pages.content import current_page
+from petition_app.pages.placeholders import has_placeholders
 
 bp = Blueprint("pages", __name__)
 
@@ -32,13 +34,40 @@ def terms():
 @bp.get("/contact")
 @public_page
 def contact():
-    return _page("contact")
+    title, body = current_page("contact", str(get_locale()))
+    if has_placeholders(title + "\n" + body):
+        return render_template("pages/contact_pending.html")
+    return render_template("pages/page.html", title=title, body=render_markdown(body), name="contact")
 
 
 @bp.get("/faq")
 @public_page
 def faq():
     return _page("faq")
+
+
+@bp.get("/site.css")
+def site_css():
+    """The site settings' stylesheet: kept for good under its version's address, revalidated under any other."""
+    response = Response(site_settings.stylesheet(), mimetype="text/css")
+    if request.args.get("v") == site_settings.version():
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    else:
+        cache_headers(response, current_app.config["PAGE_CACHE_SECONDS"])
+        response.set_etag(site_settings.version())
+        response = response.make_conditional(request)
+    return response
+
+
+@bp.get("/site-logo/<name>")
+def site_logo_file(name: str):
+    """A stored logo: its name is the hash of its bytes, so it never changes."""
+    path = site_logo.file_for(name) if site_logo.NAME.match(name) else None
+    if path is None:
+        abort(404)
+    response = send_from_directory(path.parent, path.name, mimetype="image/png", etag=True)
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
 
 
 @bp.get("/language/<code>")

@@ -23,7 +23,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from jinja2_fragments.flask import render_block
 
-from petition_app import counts
+from petition_app import counts, site_settings
 from petition_app.extensions import htmx, limiter
 from petition_app.models import Starter, StarterState
 from petition_app.privacy import email_hash
@@ -220,8 +220,10 @@ def delivery(token: str):
 
 
 def call_to_action() -> str:
-    """The "Start your campaign" invitation: START_CALL_TO_ACTION, or the default in the visitor's language."""
-    return current_app.config.get("START_CALL_TO_ACTION") or _(
+    """The "Start your campaign" invitation: the site setting in the visitor's language, START_CALL_TO_ACTION, or
+    the default in the visitor's language."""
+    return site_settings.value("start_invitation", str(get_locale())) or current_app.config.get(
+        "START_CALL_TO_ACTION") or _(
         "Is there an issue impacting LGBT+ people in your community? Start your campaign.")
 
 
