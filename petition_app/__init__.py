@@ -47,7 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _init_blueprints(app)
 
-    from petition_app import assets, backup, checks, cli, errors, health, pagecache, security, templating
+    from petition_app import assets, backup, checks, cli, errors, health, images, pagecache, security, templating
     from petition_app.campaigns import lifecycle
 
     security.init_app(app)
@@ -57,6 +57,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     checks.init_app(app)
     health.init_app(app)
     backup.init_app(app)
+    images.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

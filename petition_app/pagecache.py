@@ -151,15 +151,18 @@ def drop_pages() -> None:
 def _content_models() -> tuple[type, ...]:
     from petition_app.models import (
         Campaign,
+        CampaignImage,
         CampaignUpdate,
         Organisation,
+        OrganisationLogo,
         RelatedCampaign,
         SitePage,
         SlugRedirect,
         Starter,
     )
 
-    return (Campaign, CampaignUpdate, Organisation, RelatedCampaign, SitePage, SlugRedirect, Starter)
+    return (Campaign, CampaignUpdate, Organisation, RelatedCampaign, SitePage, SlugRedirect, Starter, CampaignImage,
+            OrganisationLogo)
 
 
 def _mark_if_content_changed(session: Session, flush_context) -> None:

@@ -53,6 +53,7 @@ def redirect_to_current_slug(slug: str):
 def open_campaigns() -> list[Campaign]:
     rows = db.session.execute(
         select(Campaign).where(Campaign.status == CampaignStatus.OPEN).order_by(Campaign.created_at, Campaign.id)
+        .options(selectinload(Campaign.image))
     ).scalars()
     return [c for c in rows if c.is_open]
 
@@ -64,6 +65,7 @@ def more_actions(campaign: Campaign, limit: int = 4) -> list[Campaign]:
         .join(RelatedCampaign, RelatedCampaign.related_id == Campaign.id)
         .where(RelatedCampaign.campaign_id == campaign.id, Campaign.status == CampaignStatus.OPEN)
         .order_by(RelatedCampaign.position)
+        .options(selectinload(Campaign.image))
     ).scalars().all()
     chosen = [c for c in related if c.is_open and c.id != campaign.id]
     if len(chosen) < limit:

@@ -94,3 +94,6 @@ def campaign_context(campaign, form=None, thanks: bool = False) -> dict:
         "thanks": thanks,
         "actions": more_actions(campaign),
     }
+
+
+from petition_app.campaigns import share  # noqa: E402,F401  (registers the share card route)
