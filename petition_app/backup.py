@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-import tarfile
 import subprocess  # noqa: S404  (pg_dump and pg_restore, with argument lists, never a shell)
+import tarfile
 from pathlib import Path
 from urllib.parse import parse_qs
 

@@ -85,7 +85,7 @@ def _background(campaign) -> Image.Image:
         card.paste(photo.crop((left, top, left + WIDTH, top + HEIGHT)))
     shade = Image.new("L", (1, HEIGHT))
     for y in range(HEIGHT):
-        shade.putpixel((0, y), 150 + int(90 * y / HEIGHT))
+        shade.putpixel((0, y), 120 + int(100 * y / HEIGHT))
     card.paste(Image.new("RGB", (WIDTH, HEIGHT), (20, 10, 30)), mask=shade.resize((WIDTH, HEIGHT)))
     return card
 
@@ -104,9 +104,8 @@ def render(campaign, count: int, lang: str, site_name: str) -> bytes:
     for line in lines:
         draw.text((MARGIN, y), line, font=title_font, fill=WHITE)
         y += line_height
-    with force_locale(lang):
-        signed = ngettext("%(num)s person has signed", "%(num)s people have signed", count,
-                          num=format_number(count))
+    with force_locale(lang):  # the counter's own words, so every language the site speaks has them
+        signed = f"{format_number(count)} {ngettext('person has signed', 'people have signed', count)}"
     count_font = _font(44, bold=True)
     draw.text((MARGIN, HEIGHT - MARGIN - 44 - 50), signed, font=count_font, fill=WHITE)
     draw.text((MARGIN, HEIGHT - MARGIN - 32), site_name, font=small, fill=WHITE)

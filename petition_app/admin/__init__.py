@@ -26,5 +26,4 @@ def no_store(response):
     return response
 
 
-from petition_app.admin import auth, campaigns, moderation, signatures, two_factor, views  # noqa: E402,F401  (register the routes)
-from petition_app.admin import images  # noqa: E402,F401  (picture and logo uploads)
+from petition_app.admin import auth, campaigns, images, moderation, signatures, two_factor, views  # noqa: E402,F401  (register the routes)
