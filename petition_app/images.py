@@ -66,15 +66,13 @@ def file_name(name: str, width: int, ext: str) -> str:
     return f"{name}-{width}.{ext}"
 
 
-def _refuse_svg(head: bytes) -> None:
+def _looks_like_svg(head: bytes) -> bool:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if text.startswith((b"<?xml", b"<svg", b"<!doctype svg")) or b"<svg" in head[:2048].lower():
-        raise ImageRefused(_l("SVG files are not accepted: please upload a JPEG, PNG or WebP picture."))
+    return text.startswith((b"<?xml", b"<svg", b"<!doctype svg")) or b"<svg" in text[:2048]
 
 
 def decode(data: bytes, max_pixels: int) -> Image.Image:
     """The upload's first frame as upright RGB pixels with no metadata, or ImageRefused."""
-    _refuse_svg(data[:4096])
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -93,8 +91,10 @@ def decode(data: bytes, max_pixels: int) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise ImageRefused(_l("This picture has too many pixels: please upload a smaller one.")) from error
     except UnidentifiedImageError as error:
+        if _looks_like_svg(data[:4096]):
+            raise ImageRefused(_l("SVG files are not accepted: please upload a JPEG, PNG or WebP picture.")) from error
         raise ImageRefused(_l("This file is not a JPEG, PNG or WebP picture.")) from error
-    except (OSError, SyntaxError, ValueError, EOFError) as error:  # truncated or corrupt data
+    except Exception as error:  # noqa: BLE001  (truncated or corrupt data: decoders raise many kinds of error)
         raise ImageRefused(_l("This picture is damaged or incomplete: please upload it again.")) from error
     # A new image holding the pixels only: no info dictionary, EXIF, XMP, ICC profile or text chunk comes along.
     clean = Image.new("RGB", pixels.size, (255, 255, 255))
@@ -156,8 +156,11 @@ def store_image(file_storage, kind: str) -> StoredImage:
 def store_bytes(data: bytes, kind: str) -> StoredImage:
     """store_image for bytes already in hand (demo data, the command line)."""
     clean = decode(data, current_app.config["IMAGE_MAX_PIXELS"])
-    digest = hashlib.sha256(f"{clean.width}x{clean.height}:".encode() + clean.tobytes()).hexdigest()[:32]
     widths = _widths(kind, clean.width)
+    if clean.width > widths[-1]:  # keep no more pixels than the largest variant needs
+        clean = clean.resize((widths[-1], max(1, round(clean.height * widths[-1] / clean.width))),
+                             Image.Resampling.LANCZOS, reducing_gap=3.0)
+    digest = hashlib.sha256(f"{clean.width}x{clean.height}:".encode() + clean.tobytes()).hexdigest()[:32]
     folder = media_dir()
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -172,9 +175,7 @@ def store_bytes(data: bytes, kind: str) -> StoredImage:
         for path in written:
             path.unlink(missing_ok=True)
         raise
-    largest = widths[-1]
-    return StoredImage(name=digest, kind=kind, width=largest,
-                       height=max(1, round(clean.height * largest / clean.width)), widths=widths)
+    return StoredImage(name=digest, kind=kind, width=clean.width, height=clean.height, widths=widths)
 
 
 def _write_atomically(target: Path, body: bytes) -> None:

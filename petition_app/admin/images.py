@@ -42,13 +42,13 @@ class RemoveForm(FlaskForm):
 images.UPLOAD_ENDPOINTS.update({"admin.campaign_image", "admin.organisation_logo"})
 
 
-def _upload(form) -> images.StoredImage | None:
-    """The stored upload, None when no file was chosen, or an error on the form's picture field (returns False)."""
+def _upload(form, kind: str) -> images.StoredImage | None | bool:
+    """The stored upload; None when no file was chosen; False, with an error on the form's field, when refused."""
     upload = form.picture.data
     if upload is None or not getattr(upload, "filename", ""):
         return None
     try:
-        return images.store_image(upload, form.kind)
+        return images.store_image(upload, kind)
     except images.ImageRefused as refused:
         form.picture.errors = [*form.picture.errors, str(refused)]
         return False
@@ -75,9 +75,8 @@ def _commit_then_release(old_name: str | None, new_name: str | None) -> None:
 def campaign_image(campaign: Campaign):
     current = campaign.image
     form = CampaignImageForm(obj=current)
-    form.kind = "campaign"
     if form.validate_on_submit():
-        stored = _upload(form)
+        stored = _upload(form, "campaign")
         if stored is None and current is None:
             form.picture.errors = [*form.picture.errors, _("Choose a picture to upload.")]
         elif stored is not False:
@@ -119,9 +118,8 @@ def campaign_image_remove(campaign: Campaign):
 def organisation_logo(organisation: Organisation):
     current = organisation.logo
     form = LogoForm()
-    form.kind = "logo"
     if form.validate_on_submit():
-        stored = _upload(form)
+        stored = _upload(form, "logo")
         if stored is None:
             form.picture.errors = [*form.picture.errors, _("Choose a picture to upload.")]
         elif stored is not False:
