@@ -94,8 +94,7 @@ def campaign_image(campaign: Campaign):
             flash(_("The picture was saved."))
             return redirect(url_for("admin.campaign_image", campaign_id=campaign.id), code=303)
     status = 422 if request.method == "POST" else 200
-    return render_template("admin/campaign_image.html", campaign=campaign, image=current, form=form,
-                           remove_form=RemoveForm()), status
+    return render_template("admin/campaign_image.html", campaign=campaign, image=current, form=form), status
 
 
 @bp.post("/campaigns/<int:campaign_id>/image/remove")
@@ -133,8 +132,7 @@ def organisation_logo(organisation: Organisation):
             flash(_("The logo was saved."))
             return redirect(url_for("admin.organisation_logo", org_slug=organisation.slug), code=303)
     status = 422 if request.method == "POST" else 200
-    return render_template("admin/organisation_logo.html", organisation=organisation, image=current, form=form,
-                           remove_form=RemoveForm()), status
+    return render_template("admin/organisation_logo.html", organisation=organisation, image=current, form=form), status
 
 
 @bp.post("/orgs/<org_slug>/logo/remove")
