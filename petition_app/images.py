@@ -269,8 +269,9 @@ def init_app(app: Flask) -> None:
         click.echo(f"{prune()} files deleted.")
 
     @app.template_global()
-    def image_srcset(image, ext: str) -> str:
-        return ", ".join(f"{media_url(image.name, w, ext)} {w}w" for w in image.width_list)
+    def image_srcset(image, ext: str, max_width: int | None = None) -> str:
+        widths = [w for w in image.width_list if max_width is None or w <= max_width] or image.width_list[:1]
+        return ", ".join(f"{media_url(image.name, w, ext)} {w}w" for w in widths)
 
     @app.template_global()
     def image_url(image, ext: str = "jpg", width: int | None = None) -> str:
