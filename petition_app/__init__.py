@@ -58,6 +58,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         counts,
         errors,
         health,
+        images,
         pagecache,
         security,
         templating,
@@ -73,6 +74,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     checks.init_app(app)
     health.init_app(app)
     backup.init_app(app)
+    images.init_app(app)
     templating.init_app(app)
     timezones.init_app(app)
     errors.init_app(app)

@@ -6,6 +6,7 @@ import os
 import shutil
 import sqlite3
 import subprocess  # noqa: S404  (pg_dump and pg_restore, with argument lists, never a shell)
+import tarfile
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -123,12 +124,52 @@ def restore(uri: str, source: Path) -> None:
         raise BackupError(f"pg_restore failed: {result.stderr.strip()}")
 
 
+def media_archive(output: Path) -> Path:
+    """Where the pictures that go with a database backup are kept: next to it, `<backup>.media.tar`."""
+    return output.with_name(output.name + ".media.tar")
+
+
+def backup_media(media_dir: Path, output: Path) -> int:
+    """Write the uploaded pictures (not the share cards, which are redrawn) to a tar file next to the backup."""
+    from petition_app.images import FILE_NAME
+
+    files = sorted(p for p in media_dir.glob("*") if p.is_file() and FILE_NAME.match(p.name)) \
+        if media_dir.is_dir() else []
+    archive = media_archive(output)
+    _private_file(archive)
+    with tarfile.open(archive, "w") as tar:
+        for path in files:
+            tar.add(path, arcname=path.name, recursive=False)
+    return len(files)
+
+
+def restore_media(source: Path, media_dir: Path) -> int:
+    """Put back the pictures saved with a backup, if any; only the file names the app itself writes are taken."""
+    from petition_app.images import FILE_NAME
+
+    archive = media_archive(source)
+    if not archive.is_file():
+        return 0
+    media_dir.mkdir(parents=True, exist_ok=True)
+    count = 0
+    try:
+        with tarfile.open(archive, "r") as tar:
+            members = [m for m in tar.getmembers() if m.isfile() and FILE_NAME.match(m.name)]
+            tar.extractall(media_dir, members=members, filter="data")
+            count = len(members)
+    except tarfile.TarError as error:
+        raise BackupError(f"{archive} is not a picture archive made by `flask backup`: {error}") from error
+    return count
+
+
 @click.command("backup")
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
 @with_appcontext
 def backup_command(output: Path) -> None:
     """Write a consistent copy of the database to OUTPUT (SQLite file, or pg_dump's custom format)."""
     backup(current_app.config["SQLALCHEMY_DATABASE_URI"], output)
+    pictures = backup_media(Path(current_app.config["MEDIA_DIR"]), output)
+    click.echo(f"{pictures} picture files written to {media_archive(output)}.")
     click.echo(f"Backup written to {output}. It holds signer data: keep it encrypted, apart from SECRET_KEY, "
                "SIGNER_HASH_KEY and the organisations' private keys.")
 
@@ -139,6 +180,9 @@ def backup_command(output: Path) -> None:
 def restore_command(source: Path) -> None:
     """Load a backup made by `flask backup` into the configured (new, empty) database."""
     restore(current_app.config["SQLALCHEMY_DATABASE_URI"], source)
+    pictures = restore_media(source, Path(current_app.config["MEDIA_DIR"]))
+    if pictures:
+        click.echo(f"{pictures} picture files restored to {current_app.config['MEDIA_DIR']}.")
     click.echo(f"Restored {source}. Run `flask db upgrade` if the backup is older than this version.")
 
 

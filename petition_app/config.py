@@ -180,6 +180,13 @@ class Config:
         self.STARTER_MAX_LINKS = _int(env.get("STARTER_MAX_LINKS"), 5)
         self.STARTER_LINK_DAYS = _int(env.get("STARTER_LINK_DAYS"), 365)
 
+        # Uploaded images (campaign pictures, organisation logos) and share cards: re-encoded copies only.
+        self.MEDIA_DIR = env.get("MEDIA_DIR") or str(Path(instance_path) / "media")
+        self.IMAGE_MAX_BYTES = _int(env.get("IMAGE_MAX_BYTES"), 10 * 1024 * 1024)
+        self.IMAGE_MAX_PIXELS = _int(env.get("IMAGE_MAX_PIXELS"), 50_000_000)
+        # A campaign's share card is redrawn at most this often while its count moves.
+        self.SHARE_CARD_SECONDS = _int(env.get("SHARE_CARD_SECONDS"), 300)
+
         # The site's time zone (an IANA name such as Europe/Moscow): deadlines are entered and shown in it.
         self.TIMEZONE = (env.get("TIMEZONE") or "UTC").strip()
 

@@ -151,10 +151,12 @@ def drop_pages() -> None:
 def _content_models() -> tuple[type, ...]:
     from petition_app.models import (
         Campaign,
+        CampaignImage,
         CampaignTranslation,
         CampaignUpdate,
         CampaignUpdateTranslation,
         Organisation,
+        OrganisationLogo,
         RelatedCampaign,
         SitePage,
         SiteSetting,
@@ -163,7 +165,7 @@ def _content_models() -> tuple[type, ...]:
     )
 
     return (Campaign, CampaignUpdate, Organisation, RelatedCampaign, SitePage, SiteSetting, SlugRedirect, Starter,
-            CampaignTranslation, CampaignUpdateTranslation)
+            CampaignTranslation, CampaignUpdateTranslation, CampaignImage, OrganisationLogo)
 
 
 def _mark_if_content_changed(session: Session, flush_context) -> None:

@@ -97,6 +97,7 @@ def prepare_site(app) -> Site:
         db.session.flush()
         db.session.add(Membership(user_id=owner.id, organisation_id=org.id, role=Role.OWNER))
         db.session.commit()
+        add_pictures(campaign, org)
 
         people = [("Anna", "Ivanova", "DE"), ("Jean", "Dupont", "FR"), ("Константин", "Константинопольский", "RU"),
                   ("Greta", "Berg", "SE")]
@@ -152,6 +153,37 @@ def prepare_site(app) -> Site:
                     pending_starter_id=pending.id, approved_starter_id=approved.id, links=links)
         db.session.remove()
     return site
+
+
+def _picture(width: int, height: int) -> bytes:
+    from io import BytesIO
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (width, height), (91, 42, 134))
+    draw = ImageDraw.Draw(image)
+    for i, colour in enumerate(((228, 3, 3), (255, 140, 0), (255, 237, 0), (0, 128, 38), (36, 64, 142))):
+        draw.rectangle((0, height * i // 6, width, height * (i + 1) // 6), fill=colour)
+    out = BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def add_pictures(campaign: Campaign, org) -> None:
+    """A picture for the tour's campaign and one it lists under "more ways to take action", and a logo."""
+    from petition_app import images
+    from petition_app.models import CampaignImage, OrganisationLogo
+
+    other = db.session.execute(sa.select(Campaign).where(
+        Campaign.slug == "no-more-closed-doors-russian-transgender-people")).scalar_one()
+    for target, alt in ((campaign, "A rainbow flag"), (other, "Stripes in the colours of the rainbow")):
+        stored = images.store_bytes(_picture(1600, 900), "campaign")
+        db.session.add(CampaignImage(campaign_id=target.id, alt=alt, name=stored.name, width=stored.width,
+                                     height=stored.height, widths=stored.widths_text))
+    logo = images.store_bytes(_picture(300, 300), "logo")
+    db.session.add(OrganisationLogo(organisation_id=org.id, name=logo.name, width=logo.width, height=logo.height,
+                                    widths=logo.widths_text))
+    db.session.commit()
 
 
 def public_pages(site: Site) -> list[Visit]:

@@ -101,7 +101,8 @@ def test_open_graph_and_twitter_tags_use_the_public_url(client, demo):
     html = client.get(f"/campaigns/{SPHERE}").get_data(as_text=True)
     assert f'<meta property="og:url" content="http://localhost/campaigns/{SPHERE}">' in html
     assert '<meta property="og:title" content="Russia: Oppose LGBT+ Community Criminalization">' in html
-    assert '<meta name="twitter:card" content="summary">' in html
+    assert '<meta name="twitter:card" content="summary_large_image">' in html
+    assert f'<meta property="og:image" content="http://localhost/campaigns/{SPHERE}/share-card.jpg">' in html
 
 
 @pytest.mark.parametrize("path", ["/privacy", "/terms", "/faq"])  # /contact: test_site_settings.py

@@ -3,13 +3,13 @@
 Only a new table is added: no existing table is rebuilt.
 
 Revision ID: i14site_site_settings
-Revises: perf2_signature_overview_indexes
+Revises: r13tr_campaign_translations
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'i14site_site_settings'
-down_revision = 'perf2_signature_overview_indexes'
+down_revision = 'r13tr_campaign_translations'
 branch_labels = None
 depends_on = None
 

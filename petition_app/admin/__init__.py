@@ -33,6 +33,7 @@ from petition_app.admin import (  # noqa: E402,F401
     campaigns,
     dashboard,
     exports,
+    images,
     invitations,
     moderation,
     organisation_details,

@@ -53,6 +53,7 @@ def redirect_to_current_slug(slug: str):
 def open_campaigns() -> list[Campaign]:
     rows = db.session.execute(
         select(Campaign).where(Campaign.status == CampaignStatus.OPEN).order_by(Campaign.created_at, Campaign.id)
+        .options(selectinload(Campaign.image))
     ).scalars()
     return [c for c in rows if c.is_open]
 
@@ -66,6 +67,7 @@ def more_actions(campaign: Campaign, limit: int = 4) -> list[CampaignVersion]:
         .join(RelatedCampaign, RelatedCampaign.related_id == Campaign.id)
         .where(RelatedCampaign.campaign_id == campaign.id, Campaign.status == CampaignStatus.OPEN)
         .order_by(RelatedCampaign.position)
+        .options(selectinload(Campaign.image))
     ).scalars().all()
     chosen = prefer_language([c for c in related if c.is_open and c.id != campaign.id], language)
     if len(chosen) < limit:

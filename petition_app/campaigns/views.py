@@ -98,3 +98,5 @@ def actions(slug: str):
     response.headers["Vary"] = "Accept-Language, Cookie"
     return response
 
+
+from petition_app.campaigns import share  # noqa: E402,F401  (registers the share card route)

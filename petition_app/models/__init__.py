@@ -3,6 +3,7 @@
 from petition_app.models.audit import AuditEntry
 from petition_app.models.campaign import Campaign, CampaignStatus, CampaignUpdate, RelatedCampaign, campaign_partners
 from petition_app.models.count import CampaignCount
+from petition_app.models.image import CampaignImage, OrganisationLogo
 from petition_app.models.link_request import StarterLinkRequest
 from petition_app.models.org import Organisation
 from petition_app.models.outbox import OutboxMessage, OutboxStatus
@@ -27,11 +28,13 @@ __all__ = [
     "User",
     "Campaign",
     "CampaignCount",
+    "CampaignImage",
     "CampaignTranslation",
     "CampaignUpdateTranslation",
     "CampaignStatus",
     "CampaignUpdate",
     "Organisation",
+    "OrganisationLogo",
     "OutboxMessage",
     "OutboxStatus",
     "RelatedCampaign",
