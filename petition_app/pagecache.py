@@ -152,6 +152,7 @@ def _content_models() -> tuple[type, ...]:
     from petition_app.models import (
         Campaign,
         CampaignUpdate,
+        EmbedOrigin,
         Organisation,
         RelatedCampaign,
         SitePage,
@@ -159,7 +160,7 @@ def _content_models() -> tuple[type, ...]:
         Starter,
     )
 
-    return (Campaign, CampaignUpdate, Organisation, RelatedCampaign, SitePage, SlugRedirect, Starter)
+    return (Campaign, CampaignUpdate, EmbedOrigin, Organisation, RelatedCampaign, SitePage, SlugRedirect, Starter)
 
 
 def _mark_if_content_changed(session: Session, flush_context) -> None:

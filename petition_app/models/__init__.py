@@ -3,6 +3,7 @@
 from petition_app.models.audit import AuditEntry
 from petition_app.models.campaign import Campaign, CampaignStatus, CampaignUpdate, RelatedCampaign, campaign_partners
 from petition_app.models.count import CampaignCount
+from petition_app.models.embed import EmbedOrigin
 from petition_app.models.link_request import StarterLinkRequest
 from petition_app.models.org import Organisation
 from petition_app.models.outbox import OutboxMessage, OutboxStatus
@@ -26,6 +27,7 @@ __all__ = [
     "CampaignCount",
     "CampaignStatus",
     "CampaignUpdate",
+    "EmbedOrigin",
     "Organisation",
     "OutboxMessage",
     "OutboxStatus",
