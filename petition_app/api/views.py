@@ -32,6 +32,9 @@ def _api_limit() -> str:
     return current_app.config["RATELIMIT_API"]
 
 
+_limited = limiter.shared_limit(_api_limit, scope="api")  # one budget for the whole API, per client
+
+
 class BadParameter(HTTPException):
     code = 400
 
@@ -81,7 +84,7 @@ def _cache_seconds() -> int:
 
 
 @bp.get("/campaigns")
-@limiter.limit(_api_limit)
+@_limited
 def campaigns():
     page = _int_arg("page", 1, 1, 100_000)
     per_page = _int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
@@ -89,7 +92,7 @@ def campaigns():
 
 
 @bp.get("/campaigns/<slug>")
-@limiter.limit(_api_limit)
+@_limited
 def campaign(slug: str):
     found = resources.public_campaign(slug)
     if found is None:
@@ -98,7 +101,7 @@ def campaign(slug: str):
 
 
 @bp.get("/campaigns/<slug>/count")
-@limiter.limit(_api_limit)
+@_limited
 def campaign_count(slug: str):
     """The count from the same cache as the live counter; replayed in front of Flask while it lasts (fastpath)."""
     snap = counts.cached_snapshot(slug)
@@ -111,6 +114,7 @@ def campaign_count(slug: str):
 
 
 @bp.get("/openapi.json")
+@_limited
 def openapi():
     return json_response(openapi_document(), 3600)
 
