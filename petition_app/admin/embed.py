@@ -19,7 +19,7 @@ from petition_app.validators import NoControlCharacters
 
 class EmbedOriginsForm(FlaskForm):
     origins = TextAreaField(_l("Partner sites allowed to embed this petition"),
-                            validators=[Length(max=5000), NoControlCharacters()],
+                            validators=[Length(max=5000), NoControlCharacters(allow_newlines=True)],
                             render_kw={"rows": 5, "spellcheck": "false", "autocapitalize": "off"})
 
     def validate_origins(self, field) -> None:
