@@ -18,14 +18,12 @@ from werkzeug.exceptions import HTTPException
 from petition_app import counts, fastpath
 from petition_app.api import resources
 from petition_app.api.openapi import openapi_document
-from petition_app.extensions import csrf, db, limiter
+from petition_app.extensions import db, limiter
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-csrf.exempt(bp)  # nothing here writes; any other method answers 405
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 25
-READ_METHODS = "GET, HEAD, OPTIONS"
 
 
 def _api_limit() -> str:
@@ -119,13 +117,11 @@ def openapi():
     return json_response(openapi_document(), 3600)
 
 
-@bp.route("/", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-@bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@bp.get("/", defaults={"rest": ""})
+@bp.get("/<path:rest>")
 def unknown(rest: str):
-    """Any other address or method under /api/v1 answers a problem document, not an HTML page."""
-    if request.method in ("GET", "HEAD"):
-        return problem(404, "Not Found", "No such API resource.")
-    return problem(405, "Method Not Allowed", "The API is read-only.", {"Allow": READ_METHODS})
+    """Any other address under /api/v1 answers a problem document, not an HTML page."""
+    return problem(404, "Not Found", "No such API resource.")
 
 
 @bp.errorhandler(HTTPException)
@@ -134,8 +130,6 @@ def http_problem(error: HTTPException):
     headers = {}
     if status == 429:
         headers["Retry-After"] = "60"
-    if status == 405:
-        headers["Allow"] = READ_METHODS
     detail = error.description if isinstance(error, BadParameter) else ""
     return problem(status, error.name, detail, headers)
 
