@@ -146,6 +146,8 @@ def public_pages(site: Site) -> list[Visit]:
     visits += [Visit(f"campaign {slug}", f"/campaigns/{slug}") for slug in campaigns]
     visits += [
         Visit("thanks", f"/campaigns/{SLUG}/thanks"),
+        Visit("embed", f"/campaigns/{SLUG}/embed"), Visit("embed thanks", f"/campaigns/{SLUG}/embed/thanks"),
+        Visit("embed of a closed campaign", f"/campaigns/{CLOSED_SLUG}/embed"),
         Visit("privacy", "/privacy"), Visit("terms", "/terms"), Visit("contact", "/contact"), Visit("faq", "/faq"),
         Visit("start", "/start"), Visit("start sent", "/start/sent"), Visit("start link", "/start/link"),
         Visit("confirm signature", site.links["confirm"]),
@@ -169,6 +171,9 @@ def public_posts(site: Site) -> list[Visit]:
         Visit("sign with errors", f"/campaigns/{SLUG}/sign", "POST",
               (("first_name", ""), ("last_name", "Ivanova"), ("email", "not-an-email"), ("country", "DE")),
               sign_page, 422),
+        Visit("sign in the embed with errors", f"/campaigns/{SLUG}/sign", "POST",
+              (("first_name", ""), ("last_name", "Ivanova"), ("email", "not-an-email"), ("country", "DE"),
+               ("embed", "1")), f"/campaigns/{SLUG}/embed", 422),
         Visit("start with errors", "/start", "POST", (("public_name", "Group"), ("email", "nope")), "/start", 422),
         Visit("start link with errors", "/start/link", "POST", (("email", "nope"),), "/start/link", 422),
         Visit("start link sent", "/start/link", "POST", (("email", "someone@example.org"),), "/start/link"),
@@ -215,6 +220,8 @@ def admin_posts(site: Site) -> list[Visit]:
               f"{campaign}/updates", 422),
         Visit("password with errors", "/admin/password", "POST", (("current", "wrong"), ("new", "short")),
               "/admin/password", 422),
+        Visit("embed sites with errors", f"{campaign}/embed", "POST", (("origins", "https://*.example.org"),),
+              f"{campaign}/embed", 422),
     ]
 
 
