@@ -109,7 +109,9 @@ def _init_extensions(app: Flask) -> None:
 
 def _init_blueprints(app: Flask) -> None:
     from petition_app.admin import bp as admin_bp
+    from petition_app.api.views import bp as api_bp
     from petition_app.campaigns.views import bp as campaigns_bp
+    from petition_app.embed.views import bp as embed_bp
     from petition_app.pages.views import bp as pages_bp
     from petition_app.signing.views import bp as signing_bp
     from petition_app.starter.views import bp as starter_bp
@@ -119,3 +121,5 @@ def _init_blueprints(app: Flask) -> None:
     app.register_blueprint(pages_bp)
     app.register_blueprint(starter_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(embed_bp)
+    app.register_blueprint(api_bp)

@@ -26,6 +26,7 @@ from petition_app.models.translation import TRANSLATED_FIELDS
 # Public endpoints that exist once per version; links among them keep the version the visitor is reading.
 VERSIONED_ENDPOINTS = frozenset({
     "campaigns.show", "campaigns.thanks", "campaigns.counter", "campaigns.actions", "signing.sign_view",
+    "embed.show", "embed.thanks",
 })
 
 

@@ -117,6 +117,9 @@ class Config:
         self.RATELIMIT_PASSWORD_RESET = env.get("RATELIMIT_PASSWORD_RESET") or "3 per hour;10 per day"
         # Campaign proposals ("Start your campaign") and dashboard-link requests, per client and per email address.
         self.RATELIMIT_START = env.get("RATELIMIT_START") or "5 per hour"
+        # The public read API (/api/v1), per client; its answers are cacheable, so a well-behaved reader needs few.
+        self.RATELIMIT_API = env.get("RATELIMIT_API") or "120 per minute;2000 per hour"
+        self.API_CACHE_SECONDS = _int(env.get("API_CACHE_SECONDS"), 60)
 
         # Live regions.
         self.COUNTER_POLL_SECONDS = _int(env.get("COUNTER_POLL_SECONDS"), 10)

@@ -155,6 +155,7 @@ def _content_models() -> tuple[type, ...]:
         CampaignTranslation,
         CampaignUpdate,
         CampaignUpdateTranslation,
+        EmbedOrigin,
         Organisation,
         OrganisationLogo,
         RelatedCampaign,
@@ -164,8 +165,8 @@ def _content_models() -> tuple[type, ...]:
         Starter,
     )
 
-    return (Campaign, CampaignUpdate, Organisation, RelatedCampaign, SitePage, SiteSetting, SlugRedirect, Starter,
-            CampaignTranslation, CampaignUpdateTranslation, CampaignImage, OrganisationLogo)
+    return (Campaign, CampaignUpdate, EmbedOrigin, Organisation, RelatedCampaign, SitePage, SiteSetting, SlugRedirect,
+            Starter, CampaignTranslation, CampaignUpdateTranslation, CampaignImage, OrganisationLogo)
 
 
 def _mark_if_content_changed(session: Session, flush_context) -> None:

@@ -21,6 +21,15 @@ CONTENT_SECURITY_POLICY = (
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'self'; object-src 'none'"
 )
+
+
+def content_security_policy(frame_ancestors: list[str] | None = None) -> str:
+    """The site's policy; a page made for framing (the embed page) names the origins that may frame it."""
+    if not frame_ancestors:
+        return CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", "frame-ancestors " + " ".join(frame_ancestors))
+
+
 PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
     "payment=(), usb=(), interest-cohort=(), browsing-topics=()"
@@ -66,7 +75,7 @@ def onion_location(onion_url: str, path: str, query_string: bytes) -> str:
 # Origin of another host), and must carry the shared form token: an HMAC of SECRET_KEY and a 12-hour bucket,
 # accepted for the current and the previous bucket (so a page left open for 12 to 24 hours still posts).
 # Admin pages keep sessions and Flask-WTF's per-session token. See docs/threat-model.md.
-PUBLIC_BLUEPRINTS = frozenset({"campaigns", "signing", "pages", "starter"})
+PUBLIC_BLUEPRINTS = frozenset({"campaigns", "signing", "pages", "starter", "embed"})
 # Authorised by the token in their URL alone (RFC 8058 one-click unsubscribe is posted by mail providers' servers).
 TOKEN_AUTHORISED_ENDPOINTS = frozenset({"signing.unsubscribe_post"})
 FORM_TOKEN_BUCKET_SECONDS = 12 * 3600
@@ -176,10 +185,13 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def set_security_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        # g.frame_ancestors: set by a view whose page partners may frame; every other page is never framed.
+        frame_ancestors = g.get("frame_ancestors")
+        headers.setdefault("Content-Security-Policy", content_security_policy(frame_ancestors))
         headers.setdefault("Referrer-Policy", "no-referrer")
         headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
+        if not frame_ancestors:
+            headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if https:

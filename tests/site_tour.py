@@ -197,6 +197,8 @@ def public_pages(site: Site) -> list[Visit]:
         Visit("campaign version in Russian", f"/ru/campaigns/{SLUG}"),
         Visit("thanks in Russian", f"/ru/campaigns/{SLUG}/thanks"),
         Visit("campaign without a Russian version", f"/ru/campaigns/{CLOSED_SLUG}"),
+        Visit("embed", f"/campaigns/{SLUG}/embed"), Visit("embed thanks", f"/campaigns/{SLUG}/embed/thanks"),
+        Visit("embed of a closed campaign", f"/campaigns/{CLOSED_SLUG}/embed"),
         Visit("privacy", "/privacy"), Visit("terms", "/terms"), Visit("contact", "/contact"), Visit("faq", "/faq"),
         Visit("start", "/start"), Visit("start sent", "/start/sent"), Visit("start link", "/start/link"),
         Visit("confirm signature", site.links["confirm"]),
@@ -220,6 +222,9 @@ def public_posts(site: Site) -> list[Visit]:
         Visit("sign with errors", f"/campaigns/{SLUG}/sign", "POST",
               (("first_name", ""), ("last_name", "Ivanova"), ("email", "not-an-email"), ("country", "DE")),
               sign_page, 422),
+        Visit("sign in the embed with errors", f"/campaigns/{SLUG}/sign", "POST",
+              (("first_name", ""), ("last_name", "Ivanova"), ("email", "not-an-email"), ("country", "DE"),
+               ("embed", "1")), f"/campaigns/{SLUG}/embed", 422),
         Visit("start with errors", "/start", "POST", (("public_name", "Group"), ("email", "nope")), "/start", 422),
         Visit("start link with errors", "/start/link", "POST", (("email", "nope"),), "/start/link", 422),
         Visit("start link sent", "/start/link", "POST", (("email", "someone@example.org"),), "/start/link"),
@@ -271,6 +276,8 @@ def admin_posts(site: Site) -> list[Visit]:
               (("primary_colour", "#ffcc00"), ("site_name_en", "x" * 101)), "/admin/settings", 422),
         Visit("organisation details with errors", f"/admin/orgs/{site.org_slug}/details", "POST",
               (("name", ""), ("website", "not a web address")), f"/admin/orgs/{site.org_slug}/details", 422),
+        Visit("embed sites with errors", f"{campaign}/embed", "POST", (("origins", "https://*.example.org"),),
+              f"{campaign}/embed", 422),
     ]
 
 

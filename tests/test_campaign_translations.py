@@ -388,3 +388,20 @@ def test_the_home_page_lists_each_campaign_in_the_visitors_language_where_it_can
                      russian)
     english = client.get("/").get_data(as_text=True)
     assert '<h2><a href="/campaigns/stop">Stop the persecution</a></h2>' in english
+
+
+def test_a_versions_embed_shows_its_texts_signs_in_its_language_and_stays_in_the_frame(app, client):
+    from petition_app.models import EmbedOrigin
+
+    campaign = _translated()
+    db.session.add(EmbedOrigin(campaign_id=campaign.id, origin="https://partner.example"))
+    db.session.commit()
+    html = client.get("/ru/campaigns/stop/embed").get_data(as_text=True)
+    assert RU_TEXTS["title"] in html and 'action="/ru/campaigns/stop/sign#sign"' in html
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    response = client.post("/ru/campaigns/stop/sign",
+                           data={**VALID_SIGNATURE, "csrf_token": token.group(1), "embed": "1"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/ru/campaigns/stop/embed/thanks")
+    assert "frame-ancestors https://partner.example" in response.headers["Content-Security-Policy"]
+    assert db.session.execute(sa.select(Signature.language)).scalar_one() == "ru"

@@ -32,6 +32,7 @@ from petition_app.admin import (  # noqa: E402,F401
     campaign_preview,
     campaigns,
     dashboard,
+    embed,
     exports,
     images,
     invitations,

@@ -3,6 +3,7 @@
 from petition_app.models.audit import AuditEntry
 from petition_app.models.campaign import Campaign, CampaignStatus, CampaignUpdate, RelatedCampaign, campaign_partners
 from petition_app.models.count import CampaignCount
+from petition_app.models.embed import EmbedOrigin
 from petition_app.models.image import CampaignImage, OrganisationLogo
 from petition_app.models.link_request import StarterLinkRequest
 from petition_app.models.org import Organisation
@@ -33,6 +34,7 @@ __all__ = [
     "CampaignUpdateTranslation",
     "CampaignStatus",
     "CampaignUpdate",
+    "EmbedOrigin",
     "Organisation",
     "OrganisationLogo",
     "OutboxMessage",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_htmx import make_response as htmx_response
 from jinja2_fragments.flask import render_block
@@ -10,6 +10,7 @@ from jinja2_fragments.flask import render_block
 from petition_app import campaign_versions as translations
 from petition_app import tokens
 from petition_app.campaigns.queries import campaign_context, more_actions, public_campaign_or_404
+from petition_app.embed.origins import framing_origins
 from petition_app.extensions import csrf, db, htmx, limiter
 from petition_app.models import Campaign
 from petition_app.pagecache import cached_body
@@ -27,6 +28,14 @@ def _sign_limit() -> str:
     return current_app.config["RATELIMIT_SIGN"]
 
 
+def _embedded(slug: str) -> bool:
+    """A form sent from the embeddable page: answer in that page, framed as that page is (see embed/views.py)."""
+    if request.form.get("embed") != "1":
+        return False
+    g.frame_ancestors = framing_origins(slug)
+    return True
+
+
 @bp.post("/campaigns/<slug>/sign")
 @bp.post("/<lang:lang>/campaigns/<slug>/sign")  # a version's form: the signer's language is the version's
 @limiter.limit(_sign_limit)
@@ -35,6 +44,7 @@ def sign_view(slug: str):
     current_slug = campaign.slug  # read now: after the commit it would cost a reload
     locale = str(get_locale())
     form = SignForm(locale=locale)
+    g.embedded = _embedded(current_slug)
     if not campaign.is_open:
         return _render_form(campaign, form, status=409)
     if not form.validate_on_submit():
@@ -57,19 +67,28 @@ def sign_view(slug: str):
         if outcome is Outcome.CLOSED:
             return _render_form(campaign, form, status=409)
     if not htmx:
-        return redirect(url_for("campaigns.thanks", slug=current_slug), code=303)
-    context = campaign_context(campaign, thanks=True)
-    body = render_block("campaigns/show.html", "sign_region", **context) + render_template(
+        thanks = "embed.thanks" if g.embedded else "campaigns.thanks"
+        return redirect(url_for(thanks, slug=current_slug), code=303)
+    context = _context(campaign, thanks=True)
+    body = render_block(_page(), "sign_region", **context) + render_template(
         "campaigns/_counter_oob.html", snap=context["snap"]
     )
     return htmx_response(body, trigger="signed")
 
 
+def _page() -> str:
+    return "embed/show.html" if g.get("embedded") else "campaigns/show.html"
+
+
+def _context(campaign, form=None, thanks: bool = False) -> dict:
+    return {**campaign_context(campaign, form=form, thanks=thanks), "embedded": bool(g.get("embedded"))}
+
+
 def _render_form(campaign, form, status: int):
-    context = campaign_context(campaign, form=form)
+    context = _context(campaign, form=form)
     if htmx:
-        return render_block("campaigns/show.html", "sign_region", **context), status
-    return render_template("campaigns/show.html", **context), status
+        return render_block(_page(), "sign_region", **context), status
+    return render_template(_page(), **context), status
 
 
 # -- links from the confirmation mail -------------------------------------------------------------------------------
