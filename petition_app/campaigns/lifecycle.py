@@ -14,7 +14,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from petition_app import audit, counts
+from petition_app import audit, counts, webhooks
 from petition_app.extensions import db
 from petition_app.models import Campaign, CampaignStatus
 
@@ -56,6 +56,7 @@ def change_status(campaign: Campaign, to: CampaignStatus, *, closed_at: datetime
         campaign.closed_at = closed_at
     detail = f"{before.value} → {to.value}" + (f" ({reason})" if reason else "")
     audit.record("campaign status", campaign.slug, campaign.organisation_id, detail, actor=actor)
+    webhooks.campaign_status_changed(campaign, before, to)
     db.session.commit()
     counts.forget(campaign.slug)
 
