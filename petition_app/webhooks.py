@@ -360,9 +360,8 @@ def signature_confirmed(signature_id: int) -> int:
 
 
 def signature_withdrawn(campaign_id: int, signature_id: int, was_confirmed: bool) -> int:
-    """Cancel (and wipe) the pending deliveries about a withdrawn signature, and queue `signature.withdrawn` if it
-    had been confirmed. Call after the signature row is deleted, in the same transaction."""
-    forget_signatures([signature_id])
+    """Queue `signature.withdrawn` if the signature had been confirmed; call after its row is deleted (and its
+    pending deliveries forgotten, see forget_signatures), in the same transaction."""
     if not was_confirmed:
         return 0
     organisation_id, common = _campaign_data(campaign_id)
@@ -498,15 +497,14 @@ def _record_failure(delivery: WebhookDelivery, error: str, status_code: int | No
     failing_for = now - _aware(endpoint.failing_since)
     if endpoint.enabled and (endpoint.consecutive_failures >= cfg["WEBHOOK_DISABLE_AFTER_FAILURES"]
                              or failing_for >= timedelta(hours=cfg["WEBHOOK_DISABLE_AFTER_HOURS"])):
-        _disable(endpoint, failing_for)
+        _disable(endpoint)
     log.warning("webhook delivery %s attempt %s failed: %s", delivery.id, delivery.attempts, error[:200])
 
 
-def _disable(endpoint: WebhookEndpoint, failing_for: timedelta) -> None:
-    hours = max(1, round(failing_for.total_seconds() / 3600))
+def _disable(endpoint: WebhookEndpoint) -> None:
     endpoint.enabled = False
     endpoint.disabled_reason = (f"disabled automatically after {endpoint.consecutive_failures} failed attempts "
-                                f"in a row (failing for about {hours} h)")
+                                f"in a row, failing since {_aware(endpoint.failing_since):%Y-%m-%d %H:%M} UTC")
     audit.record("webhook disabled", endpoint.url, endpoint.organisation_id, endpoint.disabled_reason,
                  actor="webhook worker")
     owners = db.session.execute(
@@ -549,6 +547,10 @@ def _deliver(delivery_id: int) -> None:
         delivery.attempts += 1
         delivery.status = DeliveryStatus.FAILED
         delivery.last_error = "cannot decrypt the delivery (were OUTBOX_KEY or SECRET_KEY changed?)"
+        delivery.claimed_by = delivery.claimed_until = None
+        db.session.commit()
+        return
+    if not delivery.endpoint.enabled:  # disabled since it was claimed: it waits, untried, for the endpoint
         delivery.claimed_by = delivery.claimed_until = None
         db.session.commit()
         return

@@ -26,4 +26,12 @@ def no_store(response):
     return response
 
 
-from petition_app.admin import auth, campaigns, moderation, signatures, two_factor, views  # noqa: E402,F401  (register the routes)
+from petition_app.admin import (  # noqa: E402,F401  (register the routes)
+    auth,
+    campaigns,
+    moderation,
+    signatures,
+    two_factor,
+    views,
+    webhooks,
+)

@@ -193,6 +193,7 @@ def withdraw(signature: Signature) -> None:
     counted = not campaign.count_confirmed_only or signature.confirmed_at is not None
     signature_id = signature.id
     mailer.forget(OutboxMessage.signature_id == signature_id)
+    webhooks.forget_signatures([signature_id])
     db.session.execute(delete(Token).where(Token.signature_id == signature_id))
     deleted = db.session.execute(delete(Signature).where(Signature.id == signature_id)).rowcount
     if deleted == 1 and counted:
