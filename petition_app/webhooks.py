@@ -23,6 +23,7 @@ import http.client
 import ipaddress
 import json
 import logging
+import math
 import random
 import secrets
 import socket
@@ -35,7 +36,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from nacl.exceptions import CryptoError
 from nacl.secret import SecretBox
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import DateTime, case, insert, literal, or_, select, update
 
 from petition_app import audit, mailer
 from petition_app.extensions import db
@@ -68,6 +69,21 @@ MAX_URL_LENGTH = 500
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+_PRECISION_SECONDS = {"day": 86400, "hour": 3600, "minute": 60, "second": 1}
+
+
+def _signer_time(moment: datetime, signer: bool, later: bool = False) -> datetime:
+    """`moment`; for a delivery about a signature, as coarse as the signature's times (SIGNATURE_TIME_PRECISION):
+    the boundary before it, or with `later` the first boundary at or after it (for retries and leases)."""
+    if not signer:
+        return moment
+    floor = coarse_now(moment)
+    if not later or floor == moment:
+        return floor
+    step = _PRECISION_SECONDS.get(current_app.config.get("SIGNATURE_TIME_PRECISION", "hour"), 3600)
+    return datetime.fromtimestamp(math.ceil(moment.timestamp() / step) * step, timezone.utc)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -293,7 +309,7 @@ def _row(endpoint: WebhookEndpoint, event_type: str, at: datetime, data: dict, *
                       ensure_ascii=False, separators=(",", ":")).encode()
     return {"endpoint_id": endpoint.id, "event_type": event_type, "webhook_id": f"msg_{uuid.uuid4().hex}",
             "payload": _seal(body), "status": DeliveryStatus.QUEUED.value, "campaign_id": campaign_id,
-            "signature_id": signature_id, "attempts": 0, "next_attempt_at": _now(), "created_at": at,
+            "signature_id": signature_id, "attempts": 0, "next_attempt_at": at, "created_at": at,
             "last_error": ""}
 
 
@@ -463,11 +479,15 @@ def claim(worker_id: str, limit: int) -> list[int]:
         .order_by(WebhookDelivery.id).limit(limit)
     ).scalars().all()
     db.session.rollback()  # end the read before the writes, so SQLite takes its write lock cleanly
+    lease_end = now + _lease()
+    claimed_until = case(
+        (WebhookDelivery.signature_id.is_(None), literal(lease_end, DateTime(timezone=True))),
+        else_=literal(_signer_time(lease_end, signer=True, later=True), DateTime(timezone=True)))
     claimed = []
     for delivery_id in candidates:  # compare-and-set, in id order: concurrent claimers never deadlock
         result = db.session.execute(
             update(WebhookDelivery).where(WebhookDelivery.id == delivery_id, *due)
-            .values(claimed_by=worker_id, claimed_until=now + _lease())
+            .values(claimed_by=worker_id, claimed_until=claimed_until)
             .execution_options(synchronize_session=False))
         if result.rowcount == 1:
             claimed.append(delivery_id)
@@ -523,7 +543,7 @@ def _disable(endpoint: WebhookEndpoint) -> None:
 def _succeed(delivery: WebhookDelivery, status_code: int) -> None:
     now = _now()
     delivery.status = DeliveryStatus.DELIVERED
-    delivery.delivered_at = now
+    delivery.delivered_at = _signer_time(now, delivery.signature_id is not None)
     delivery.last_status_code = status_code
     delivery.last_error = ""
     delivery.claimed_by = delivery.claimed_until = None
@@ -560,9 +580,11 @@ def _deliver(delivery_id: int) -> None:
         db.session.commit()
         return
     # The attempt is on record before the request leaves: a crash after sending retries with the same id.
+    signer = delivery.signature_id is not None
     delivery.attempts += 1
-    delivery.attempted_at = _now()
-    delivery.next_attempt_at = _now() + timedelta(seconds=_retry_delay(delivery.attempts))
+    delivery.attempted_at = _signer_time(_now(), signer)
+    delivery.next_attempt_at = _signer_time(_now() + timedelta(seconds=_retry_delay(delivery.attempts)), signer,
+                                            later=True)
     url, webhook_id = delivery.endpoint.url, delivery.webhook_id
     db.session.commit()
     timestamp = int(time.time())

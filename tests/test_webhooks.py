@@ -116,6 +116,13 @@ def _deliveries() -> list[WebhookDelivery]:
     return list(db.session.execute(sa.select(WebhookDelivery).order_by(WebhookDelivery.id)).scalars())
 
 
+def _time_passes() -> None:
+    """Make every queued delivery due now, as if its retry time had come."""
+    db.session.execute(sa.update(WebhookDelivery).where(WebhookDelivery.status == DeliveryStatus.QUEUED)
+                       .values(next_attempt_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+    db.session.commit()
+
+
 def _verified(secret: str, request) -> dict:
     headers, body = request
     return Webhook(secret).verify(body, headers)
@@ -257,6 +264,8 @@ def test_retries_after_the_receiver_was_down_then_delivers_once(org, make_campai
     assert delivery.status == DeliveryStatus.QUEUED and delivery.attempts == 1
     assert "ConnectionRefusedError" in delivery.last_error
     assert db.session.get(WebhookEndpoint, endpoint.id).consecutive_failures == 1
+    assert webhooks.deliver_due() == 0  # not due yet
+    _time_passes()
     receiver.start()
     try:
         assert webhooks.deliver_due() == 1
@@ -279,20 +288,37 @@ def test_backoff_grows_with_jitter(hook_app):
     assert len({round(webhooks._retry_delay(4), 6) for _ in range(20)}) > 1
 
 
-def test_a_failed_delivery_scheduled_later_is_not_sent_early(org, make_campaign, receiver):
-    db.session.execute(sa.text("select 1"))
+def test_a_failed_delivery_waits_for_its_retry(hook_app, org, make_campaign, receiver):
+    hook_app.config["WEBHOOK_RETRY_BASE_SECONDS"] = 600
     campaign = make_campaign(org=org)
     _endpoint(org, receiver.url)
     receiver.status = 503
-    from flask import current_app
-    current_app.config["WEBHOOK_RETRY_BASE_SECONDS"] = 600
-    _signed(campaign)
+    change_status(campaign, CampaignStatus.CLOSED)
     assert webhooks.deliver_due() == 1
     assert webhooks.deliver_due() == 0  # the retry waits about ten minutes
     delivery = _deliveries()[0]
     wait = delivery.next_attempt_at.replace(tzinfo=timezone.utc) - datetime.now(timezone.utc)
     assert timedelta(minutes=7) < wait < timedelta(minutes=13)
     assert delivery.last_status_code == 503 and "HTTP 503" in delivery.last_error
+
+
+def test_a_signature_deliverys_times_are_as_coarse_as_the_signatures(hook_app, org, make_campaign, receiver):
+    campaign = make_campaign(org=org)
+    _endpoint(org, receiver.url, detail=WebhookDetail.SIGNER)
+    receiver.status = 503
+    _signed(campaign)
+    assert webhooks.claim("w", 10)
+    delivery = _deliveries()[0]
+    webhooks._deliver(delivery.id)
+    delivery = _deliveries()[0]
+    assert delivery.signature_id is not None and delivery.attempts == 1
+    for moment in (delivery.created_at, delivery.attempted_at, delivery.next_attempt_at):
+        assert (moment.minute, moment.second, moment.microsecond) == (0, 0, 0), moment
+    assert delivery.next_attempt_at.replace(tzinfo=timezone.utc) > datetime.now(timezone.utc)
+    _time_passes()
+    webhooks.claim("w", 10)
+    claimed = _deliveries()[0].claimed_until
+    assert (claimed.minute, claimed.second, claimed.microsecond) == (0, 0, 0)
 
 
 def test_two_workers_never_claim_the_same_delivery(org, make_campaign, receiver):
@@ -312,6 +338,8 @@ def test_a_failed_delivery_is_replayed_from_the_admin_with_the_same_webhook_id(h
     endpoint, secret = _endpoint(org, receiver.url)
     receiver.status = 500
     _signed(campaign)
+    webhooks.deliver_due()
+    _time_passes()
     webhooks.deliver_due()
     delivery = _deliveries()[0]
     assert delivery.status == DeliveryStatus.FAILED and delivery.attempts == 2 and delivery.payload is not None
