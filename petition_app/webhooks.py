@@ -600,6 +600,8 @@ def _deliver(delivery_id: int) -> None:
     if status_code is not None and not 200 <= status_code < 300:
         error = f"the endpoint answered HTTP {status_code}"
     delivery = db.session.get(WebhookDelivery, delivery_id)
+    if delivery is None:  # its endpoint was deleted meanwhile
+        return
     if error:
         _record_failure(delivery, error, status_code)
     else:

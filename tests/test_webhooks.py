@@ -532,3 +532,47 @@ def test_payload_json_is_what_the_readme_documents(org, make_campaign, receiver)
     assert set(event["data"]) == {"campaign", "total_signatures"}
     assert set(event["data"]["campaign"]) == {"id", "slug", "title", "status", "url"}
     assert event["data"]["campaign"]["url"] == f"http://localhost/campaigns/{campaign.slug}"
+
+
+def test_https_endpoints_are_verified_against_the_host_name(hook_app, org, make_campaign, tmp_path, monkeypatch):
+    import ssl
+    import subprocess
+
+    key, cert = tmp_path / "k.pem", tmp_path / "c.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-days", "1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    receiver = Receiver().start()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    receiver.server.socket = context.wrap_socket(receiver.server.socket, server_side=True)
+    try:
+        url = f"https://127.0.0.1:{receiver.port}/hooks"
+        _, secret = _endpoint(org, url)
+        campaign = make_campaign(org=org)
+        _signed(campaign)
+        webhooks.deliver_due()  # a certificate no trusted authority signed: refused
+        assert receiver.requests == []
+        assert "CERTIFICATE_VERIFY_FAILED" in _deliveries()[0].last_error
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # now trusted, as a real certificate would be
+        _time_passes()
+        webhooks.deliver_due()
+        assert len(receiver.requests) == 1
+        assert _verified(secret, receiver.requests[0])["type"] == "signature.confirmed"
+    finally:
+        receiver.stop()
+
+
+def test_a_campaign_published_or_taken_down_by_moderation_is_an_event(org, make_campaign, receiver):
+    from petition_app.starter import service as starter_service
+
+    _, secret = _endpoint(org, receiver.url, events=[webhooks.CAMPAIGN_STATUS_CHANGED])
+    starter = starter_service.propose(starter_service.Proposal(
+        public_name="Group", email="group@example.org", title="Open the shelters", lead="Lead.", body="Body.",
+        targets="The council", demands="Open them", goal=100, language="en"))
+    starter_service.confirm(starter)
+    starter_service.approve(starter)
+    starter_service.take_down(starter, "Spam")
+    webhooks.deliver_due()
+    events = [_verified(secret, request)["data"] for request in receiver.requests]
+    assert [(e["previous_status"], e["status"]) for e in events] == [("draft", "open"), ("open", "closed")]

@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from petition_app import audit, counts, exports, mailer, tokens
+from petition_app import audit, counts, exports, mailer, tokens, webhooks
 from petition_app.extensions import db
 from petition_app.models import (
     Campaign,
@@ -313,6 +313,7 @@ def approve(starter: Starter) -> None:
     campaign = starter.campaign
     if campaign.status == CampaignStatus.DRAFT:
         campaign.status = CampaignStatus.OPEN
+        webhooks.campaign_status_changed(campaign, CampaignStatus.DRAFT, CampaignStatus.OPEN)
     _delete_tokens(starter, CONFIRM)
     _decided(starter, StarterState.APPROVED, "starter approved")
     _mail(starter, "starter_approved", dashboard_url=_issue_dashboard_link(starter))
@@ -334,7 +335,8 @@ def take_down(starter: Starter, reason: str) -> None:
     _require(starter, StarterState.APPROVED)
     campaign = starter.campaign
     if campaign.status in (CampaignStatus.DRAFT, CampaignStatus.OPEN):
-        campaign.status = CampaignStatus.CLOSED
+        before, campaign.status = campaign.status, CampaignStatus.CLOSED
+        webhooks.campaign_status_changed(campaign, before, CampaignStatus.CLOSED)
     _delete_tokens(starter, DASHBOARD)
     _decided(starter, StarterState.TAKEN_DOWN, "starter taken down", reason)
     _mail(starter, "starter_taken_down", reason=reason)
