@@ -576,3 +576,12 @@ def test_a_campaign_published_or_taken_down_by_moderation_is_an_event(org, make_
     webhooks.deliver_due()
     events = [_verified(secret, request)["data"] for request in receiver.requests]
     assert [(e["previous_status"], e["status"]) for e in events] == [("draft", "open"), ("open", "closed")]
+
+
+def test_flask_check_warns_when_loopback_webhooks_are_allowed_in_production(make_app):
+    from petition_app.checks import find_problems
+
+    production = make_app(PUBLIC_URL="https://petitions.example.org", WEBHOOK_ALLOW_LOOPBACK=True)
+    assert "webhook-loopback" in {f.code for f in find_problems(production)}
+    safe = make_app(PUBLIC_URL="https://petitions.example.org", WEBHOOK_ALLOW_LOOPBACK=False)
+    assert "webhook-loopback" not in {f.code for f in find_problems(safe)}
