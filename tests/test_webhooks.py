@@ -585,3 +585,19 @@ def test_flask_check_warns_when_loopback_webhooks_are_allowed_in_production(make
     assert "webhook-loopback" in {f.code for f in find_problems(production)}
     safe = make_app(PUBLIC_URL="https://petitions.example.org", WEBHOOK_ALLOW_LOOPBACK=False)
     assert "webhook-loopback" not in {f.code for f in find_problems(safe)}
+
+
+def test_erasing_a_closed_campaigns_signers_wipes_their_pending_deliveries(org, make_campaign, receiver):
+    from petition_app.signing.service import erase_closed
+
+    campaign = make_campaign(org=org)
+    _endpoint(org, receiver.url, detail=WebhookDetail.SIGNER)
+    _signed(campaign)
+    campaign.status = CampaignStatus.CLOSED
+    campaign.closed_at = datetime.now(timezone.utc) - timedelta(days=3 * 365)
+    db.session.commit()
+    assert erase_closed() == {campaign.slug: 1}
+    delivery = _deliveries()[0]
+    assert delivery.status == DeliveryStatus.CANCELLED
+    assert delivery.payload is None and delivery.signature_id is None
+    assert webhooks.deliver_due() == 0 and receiver.requests == []
