@@ -85,6 +85,10 @@ def find_problems(app: Flask, workers: int | None = None) -> list[Finding]:
                                 f"each worker's memory, so every limit is {workers} times as high. Set REDIS_URL."))
     for path in _exposed_files(app):
         findings.append(Finding(WARNING, "file-permissions", f"{path} can be read by other accounts (chmod 600)."))
+    if config.get("WEBHOOK_ALLOW_LOOPBACK") and not development(app):
+        findings.append(Finding(WARNING, "webhook-loopback",
+                                "WEBHOOK_ALLOW_LOOPBACK is on: owners can point webhooks at services on this "
+                                "machine over plain http. It is meant for development only."))
     return sorted(findings, key=lambda f: f.level != ERROR)
 
 

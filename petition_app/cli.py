@@ -47,7 +47,7 @@ def recount_command() -> None:
 @click.option("--once", is_flag=True, help="Send what is due now, then exit.")
 def worker_command(once: bool) -> None:
     """Send queued mail, close campaigns past their deadline (and purge expired data once a day) until stopped."""
-    from petition_app import mailer
+    from petition_app import mailer, webhooks
     from petition_app.campaigns.lifecycle import close_past_deadline
     from petition_app.extensions import db
     from petition_app.starter.service import answer_link_requests
@@ -61,6 +61,7 @@ def worker_command(once: bool) -> None:
             click.echo(f"{slug}: closed, its deadline has passed")
         answer_link_requests()
         handled = mailer.send_due(worker)
+        handled += webhooks.deliver_due(worker)
         click.echo(f"{handled} messages handled.")
         return
 
@@ -85,6 +86,7 @@ def worker_command(once: bool) -> None:
                 last_purge = time.monotonic()
             handled = answer_link_requests()
             handled += mailer.send_batch(worker)
+            handled += webhooks.deliver_batch(worker)
         except Exception:  # a database hiccup must not end the worker; the message stays queued
             current_app.logger.exception("worker pass failed")
             db.session.rollback()

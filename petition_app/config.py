@@ -167,6 +167,17 @@ class Config:
         # /healthz answers 503 when the oldest message due in the outbox has waited longer (a stopped worker).
         self.HEALTH_MAX_OUTBOX_AGE_SECONDS = _int(env.get("HEALTH_MAX_OUTBOX_AGE_SECONDS"), 900)
 
+        # Webhooks (see petition_app/webhooks.py). WEBHOOK_ALLOW_LOOPBACK (development only) lets endpoints be
+        # http:// on a loopback host and resolve to loopback addresses; private networks are refused always.
+        self.WEBHOOK_ALLOW_LOOPBACK = _bool(env.get("WEBHOOK_ALLOW_LOOPBACK"), False)
+        self.WEBHOOK_TIMEOUT = _int(env.get("WEBHOOK_TIMEOUT"), 10)
+        self.WEBHOOK_MAX_ATTEMPTS = _int(env.get("WEBHOOK_MAX_ATTEMPTS"), 18)
+        self.WEBHOOK_RETRY_BASE_SECONDS = _int(env.get("WEBHOOK_RETRY_BASE_SECONDS"), 60)
+        self.WEBHOOK_RETRY_MAX_SECONDS = _int(env.get("WEBHOOK_RETRY_MAX_SECONDS"), 6 * 3600)
+        self.WEBHOOK_DISABLE_AFTER_HOURS = _int(env.get("WEBHOOK_DISABLE_AFTER_HOURS"), 72)
+        self.WEBHOOK_DISABLE_AFTER_FAILURES = _int(env.get("WEBHOOK_DISABLE_AFTER_FAILURES"), 100)
+        self.WEBHOOK_BATCH_SIZE = _int(env.get("WEBHOOK_BATCH_SIZE"), 20)
+
         # Links in mails and retention.
         self.CONFIRM_TOKEN_DAYS = _int(env.get("CONFIRM_TOKEN_DAYS"), 30)
         self.LINK_TOKEN_DAYS = _int(env.get("LINK_TOKEN_DAYS"), 365)

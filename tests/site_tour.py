@@ -55,6 +55,8 @@ class Site:
     pending_starter_id: int
     approved_starter_id: int
     links: dict[str, str] = field(default_factory=dict)  # name -> path with a live token
+    webhook_endpoint_id: int = 0
+    webhook_delivery_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -149,8 +151,10 @@ def prepare_site(app) -> Site:
                                     token_hash=accounts._hash(reset_token), expires_at=now + timedelta(hours=1)))
         links["invitation_token"], links["reset_token"] = invitation_token, reset_token
         db.session.commit()
+        endpoint, delivery = _webhook(org, campaign)
         site = Site(campaign_id=campaign.id, org_slug=org.slug, signature_id=confirmed.id, update_id=update.id,
-                    pending_starter_id=pending.id, approved_starter_id=approved.id, links=links)
+                    pending_starter_id=pending.id, approved_starter_id=approved.id, links=links,
+                    webhook_endpoint_id=endpoint, webhook_delivery_id=delivery)
         db.session.remove()
     return site
 
@@ -184,6 +188,33 @@ def add_pictures(campaign: Campaign, org) -> None:
     db.session.add(OrganisationLogo(organisation_id=org.id, name=logo.name, width=logo.width, height=logo.height,
                                     widths=logo.widths_text))
     db.session.commit()
+
+
+def _webhook(org, campaign) -> tuple[int, int]:
+    """A webhook endpoint with a delivered, a failed and a queued delivery (its log shows every state)."""
+    from petition_app import webhooks
+    from petition_app.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+
+    endpoint = WebhookEndpoint(organisation_id=org.id, url="https://crm.example.org/hooks/petitions",
+                               description="CRM", secret=webhooks._seal(webhooks.new_secret().encode()),
+                               events=" ".join(webhooks.EVENTS), consecutive_failures=2)
+    db.session.add(endpoint)
+    db.session.flush()
+    now = datetime.now(timezone.utc)
+    failed = None
+    for status, code, error in [(DeliveryStatus.DELIVERED, 204, ""),
+                                (DeliveryStatus.FAILED, 503, "the endpoint answered HTTP 503"),
+                                (DeliveryStatus.QUEUED, None, "ConnectionRefusedError: [Errno 111] refused")]:
+        delivery = WebhookDelivery(endpoint_id=endpoint.id, event_type=webhooks.SIGNATURE_CONFIRMED,
+                                   webhook_id=f"msg_{secrets.token_hex(8)}", status=status, campaign_id=campaign.id,
+                                   payload=None if status == DeliveryStatus.DELIVERED else webhooks._seal(b"{}"),
+                                   attempts=1 if code != 503 else 18, attempted_at=now, last_status_code=code,
+                                   last_error=error)
+        db.session.add(delivery)
+        db.session.flush()
+        failed = delivery.id if status == DeliveryStatus.FAILED else failed
+    db.session.commit()
+    return endpoint.id, failed
 
 
 def public_pages(site: Site) -> list[Visit]:
@@ -241,6 +272,7 @@ def _rule_values(rule, site: Site) -> dict:
     values = {"campaign_id": site.campaign_id, "signature_id": site.signature_id, "update_id": site.update_id,
               "starter_id": site.pending_starter_id, "org_slug": site.org_slug, "name": "privacy", "language": "ru",
               "version": "ru",  # the demo's Russian version of SLUG
+              "endpoint_id": site.webhook_endpoint_id, "delivery_id": site.webhook_delivery_id,
               "token": site.links["reset_token" if rule.endpoint == "admin.reset_password" else "invitation_token"]}
     missing = set(rule.arguments) - set(values)
     assert not missing, f"the tour does not know how to fill {sorted(missing)} in {rule.rule}: add it to site_tour"
@@ -278,6 +310,8 @@ def admin_posts(site: Site) -> list[Visit]:
               (("name", ""), ("website", "not a web address")), f"/admin/orgs/{site.org_slug}/details", 422),
         Visit("embed sites with errors", f"{campaign}/embed", "POST", (("origins", "https://*.example.org"),),
               f"{campaign}/embed", 422),
+        Visit("webhook with errors", f"/admin/orgs/{site.org_slug}/webhooks", "POST",
+              (("url", "http://10.0.0.1/hook"), ("detail", "counts")), f"/admin/orgs/{site.org_slug}/webhooks", 422),
     ]
 
 
@@ -288,7 +322,9 @@ def owner_pages(site: Site) -> list[Visit]:
             Visit("owner: signatures", f"{campaign}/signatures"), Visit("owner: edit", f"{campaign}/edit"),
             Visit("owner: organisation", f"/admin/orgs/{site.org_slug}"),
             Visit("owner: organisation details", f"/admin/orgs/{site.org_slug}/details"),
-            Visit("owner: audit log", f"/admin/orgs/{site.org_slug}/audit")]
+            Visit("owner: audit log", f"/admin/orgs/{site.org_slug}/audit"),
+            Visit("owner: webhooks", f"/admin/orgs/{site.org_slug}/webhooks"),
+            Visit("owner: webhook", f"/admin/orgs/{site.org_slug}/webhooks/{site.webhook_endpoint_id}")]
 
 
 _TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'

@@ -21,6 +21,8 @@ from petition_app.models import (
     Starter,
     StarterState,
     User,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 from petition_app.passwords import hash_password
 from petition_app.signing.service import SignatureInput, sign
@@ -71,6 +73,12 @@ def world(make_app):
             db.session.add(Invitation(organisation_id=org.id, email=f"invitee@{org.slug}.example.org",
                                       role=Role.VIEWER, token_hash=org.slug.ljust(64, "0"),
                                       expires_at=datetime.now(timezone.utc) + timedelta(days=1)))
+            endpoint = WebhookEndpoint(organisation_id=org.id, url=f"https://{org.slug}.example.org/hook",
+                                       secret=b"sealed", events="signature.confirmed")
+            db.session.add(endpoint)
+            db.session.flush()
+            db.session.add(WebhookDelivery(endpoint_id=endpoint.id, event_type="signature.confirmed",
+                                           webhook_id=f"msg_{org.slug}", payload=b"sealed", status="failed"))
         db.session.commit()
         for campaign in campaigns.values():
             sign(campaign, SignatureInput("Anna", "Test", f"anna@{campaign.slug}.example.org", "DE"))
@@ -89,6 +97,10 @@ def world(make_app):
                     Starter.campaign_id == campaign.id)).scalar_one(),
                 "invitation_id": db.session.execute(sa.select(Invitation.id).where(
                     Invitation.organisation_id == campaign.organisation_id)).scalar_one(),
+                "endpoint_id": db.session.execute(sa.select(WebhookEndpoint.id).where(
+                    WebhookEndpoint.organisation_id == campaign.organisation_id)).scalar_one(),
+                "delivery_id": db.session.execute(sa.select(WebhookDelivery.id).join(WebhookEndpoint).where(
+                    WebhookEndpoint.organisation_id == campaign.organisation_id)).scalar_one(),
                 "name": "privacy",
                 "language": "en",
                 "version": "ru",  # a campaign's version in another language (admin/translations.py)

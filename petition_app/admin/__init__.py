@@ -47,4 +47,5 @@ from petition_app.admin import (  # noqa: E402,F401
     translations,
     two_factor,
     updates,
+    webhooks,
 )

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from slugify import slugify
 from sqlalchemy import select
 
-from petition_app import audit, counts
+from petition_app import audit, counts, webhooks
 from petition_app.extensions import db
 from petition_app.models import Campaign, CampaignStatus, CampaignUpdate, Organisation, RelatedCampaign, SlugRedirect
 
@@ -275,6 +275,7 @@ def move(campaign: Campaign, to: CampaignStatus, *, closed_at: datetime | None =
         campaign.closed_at = closed_at
     detail = f"{before.value} → {to.value}" + (f" ({reason})" if reason else "")
     audit.record("campaign status", campaign.slug, campaign.organisation_id, detail, actor=actor)
+    webhooks.campaign_status_changed(campaign, before, to)  # queued in this transaction, sent by the worker
 
 
 def change_status(campaign: Campaign, to: CampaignStatus, *, closed_at: datetime | None = None,

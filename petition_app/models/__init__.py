@@ -15,6 +15,7 @@ from petition_app.models.starter import Starter, StarterState
 from petition_app.models.token import Token
 from petition_app.models.translation import CampaignTranslation, CampaignUpdateTranslation
 from petition_app.models.user import AccountToken, Invitation, Membership, RecoveryCode, Role, User
+from petition_app.models.webhook import DeliveryStatus, WebhookDelivery, WebhookDetail, WebhookEndpoint
 
 __all__ = [
     "AccountToken",
@@ -46,4 +47,8 @@ __all__ = [
     "StarterState",
     "Token",
     "campaign_partners",
+    "DeliveryStatus",
+    "WebhookDelivery",
+    "WebhookDetail",
+    "WebhookEndpoint",
 ]

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from sqlalchemy import bindparam, delete, func, select, text, update
 
-from petition_app import counts, mailer, sealing, tokens
+from petition_app import counts, mailer, sealing, tokens, webhooks
 from petition_app.db_setup import checkpoint_wal
 from petition_app.extensions import db
 from petition_app.models import Campaign, CampaignStatus, OutboxMessage, Signature, Token
@@ -181,6 +181,8 @@ def confirm(signature: Signature) -> None:
     if result.rowcount == 1 and db.session.execute(
             select(Campaign.__table__.c.count_confirmed_only).where(Campaign.__table__.c.id == campaign_id)).scalar():
         counts.add(campaign_id, 1)
+    if result.rowcount == 1:
+        webhooks.signature_confirmed(signature.id)
     db.session.commit()
     db.session.refresh(signature)
 
@@ -191,11 +193,14 @@ def withdraw(signature: Signature) -> None:
     counted = not campaign.count_confirmed_only or signature.confirmed_at is not None
     signature_id = signature.id
     mailer.forget(OutboxMessage.signature_id == signature_id)
+    webhooks.forget_signatures([signature_id])
     db.session.execute(delete(Token).where(Token.signature_id == signature_id))
     deleted = db.session.execute(delete(Signature).where(Signature.id == signature_id)).rowcount
     if deleted == 1 and counted:
         counts.add(campaign.id, -1)
     counts.forget_after_commit(campaign.slug)
+    confirmed = deleted == 1 and signature.confirmed_at is not None
+    webhooks.signature_withdrawn(campaign.id, signature_id, was_confirmed=confirmed)
     db.session.commit()
     checkpoint_wal()
     if signature in db.session:
@@ -260,6 +265,7 @@ def erase_closed(months: int | None = None, dry_run: bool = False) -> dict[str, 
         else:
             ids = select(Signature.id).where(*still_personal).scalar_subquery()
             mailer.forget(OutboxMessage.signature_id.in_(ids))
+            webhooks.forget_signatures(ids)
             db.session.execute(delete(Token).where(Token.signature_id.in_(ids)))
             n = db.session.execute(
                 update(Signature).where(*still_personal)
