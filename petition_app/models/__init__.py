@@ -4,6 +4,7 @@ from petition_app.models.audit import AuditEntry
 from petition_app.models.campaign import Campaign, CampaignStatus, CampaignUpdate, RelatedCampaign, campaign_partners
 from petition_app.models.count import CampaignCount
 from petition_app.models.link_request import StarterLinkRequest
+from petition_app.models.mailing import Mailing, MailingStatus, MailingVersion
 from petition_app.models.org import Organisation
 from petition_app.models.outbox import OutboxMessage, OutboxStatus
 from petition_app.models.page import SitePage, SlugRedirect
@@ -26,6 +27,9 @@ __all__ = [
     "CampaignCount",
     "CampaignStatus",
     "CampaignUpdate",
+    "Mailing",
+    "MailingStatus",
+    "MailingVersion",
     "Organisation",
     "OutboxMessage",
     "OutboxStatus",
