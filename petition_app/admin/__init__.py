@@ -27,3 +27,4 @@ def no_store(response):
 
 
 from petition_app.admin import auth, campaigns, moderation, signatures, two_factor, views  # noqa: E402,F401  (register the routes)
+from petition_app.admin import mailings  # noqa: E402,F401
