@@ -25,7 +25,6 @@ from petition_app.models import (
     MailingStatus,
     Organisation,
     OutboxMessage,
-    OutboxStatus,
     Signature,
 )
 from petition_app.privacy import coarse_now

@@ -13,8 +13,8 @@ from wtforms import StringField
 from petition_app import audit, exports, mailings
 from petition_app.admin import bp
 from petition_app.admin.access import campaign_view, has_role
-from petition_app.admin.campaigns import preview_html
 from petition_app.admin.campaign_forms import MarkdownField, clean_multiline
+from petition_app.admin.campaigns import preview_html
 from petition_app.extensions import db
 from petition_app.i18n import LANGUAGE_NAMES
 from petition_app.models import Campaign, Mailing, MailingStatus, Role, Signature, User
