@@ -26,12 +26,5 @@ def no_store(response):
     return response
 
 
-from petition_app.admin import (  # noqa: E402,F401  (register the routes)
-    auth,
-    campaigns,
-    mailings,  # noqa: E402,F401
-    moderation,
-    signatures,
-    two_factor,
-    views,
-)
+from petition_app.admin import auth, campaigns, moderation, signatures, two_factor, views  # noqa: E402,F401  (register the routes)
+from petition_app.admin import mailings as _mailings  # noqa: E402,F401  (update mailings)
