@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
-from petition_app import audit, tokens
+from petition_app import audit, mailings, tokens
 from petition_app.admin import accounts
 from petition_app.demo.loader import load_demo
 from petition_app.extensions import db
@@ -24,6 +24,7 @@ from petition_app.models import (
     Campaign,
     CampaignStatus,
     Invitation,
+    MailingStatus,
     Membership,
     Role,
     Signature,
@@ -42,7 +43,7 @@ CLOSED_SLUG = "iran-save-sareh-and-elham"  # closed by the tour, to show the clo
 LANGUAGES = ("en", "ru")
 
 # Admin GET routes that answer something other than an HTML page.
-NOT_HTML = {"admin.export_delivery_csv", "admin.export_full_csv"}
+NOT_HTML = {"admin.export_delivery_csv", "admin.export_full_csv", "admin.mailing_opted_in_csv"}
 
 
 @dataclass
@@ -54,6 +55,8 @@ class Site:
     pending_starter_id: int
     approved_starter_id: int
     links: dict[str, str] = field(default_factory=dict)  # name -> path with a live token
+    mailing_id: int = 0  # a draft update mailing
+    sending_mailing_id: int = 0  # one being sent
 
 
 @dataclass(frozen=True)
@@ -134,8 +137,20 @@ def prepare_site(app) -> Site:
         db.session.commit()
         site = Site(campaign_id=campaign.id, org_slug=org.slug, signature_id=confirmed.id, update_id=update.id,
                     pending_starter_id=pending.id, approved_starter_id=approved.id, links=links)
+        site.mailing_id, site.sending_mailing_id = _mailings(campaign)
         db.session.remove()
     return site
+
+
+def _mailings(campaign: Campaign) -> tuple[int, int]:
+    """A draft update mailing in every language, and one being sent (its progress); returns their ids."""
+    texts = {language: ("The petition was delivered", "We **handed it over** today. Thank you!")
+             for language in mailings.languages(campaign)}
+    sending = mailings.create(campaign, texts)
+    mailings.change_status(sending, campaign, MailingStatus.SENDING)
+    draft = mailings.create(campaign, texts)
+    db.session.commit()
+    return draft.id, sending.id
 
 
 def public_pages(site: Site) -> list[Visit]:
@@ -184,6 +199,7 @@ def public_posts(site: Site) -> list[Visit]:
 def _rule_values(rule, site: Site) -> dict:
     values = {"campaign_id": site.campaign_id, "signature_id": site.signature_id, "update_id": site.update_id,
               "starter_id": site.pending_starter_id, "org_slug": site.org_slug, "name": "privacy", "language": "ru",
+              "mailing_id": site.mailing_id,
               "token": site.links["reset_token" if rule.endpoint == "admin.reset_password" else "invitation_token"]}
     missing = set(rule.arguments) - set(values)
     assert not missing, f"the tour does not know how to fill {sorted(missing)} in {rule.rule}: add it to site_tour"
@@ -202,6 +218,7 @@ def admin_pages(app, site: Site) -> list[Visit]:
         visits.append(Visit(rule.endpoint, path))
     visits.append(Visit("approved proposal", f"/admin/moderation/{site.approved_starter_id}"))
     visits.append(Visit("site page in English", "/admin/pages/contact/en"))
+    visits.append(Visit("mailing being sent", f"/admin/campaigns/{site.campaign_id}/mailings/{site.sending_mailing_id}"))
     return visits
 
 
