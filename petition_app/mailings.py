@@ -22,6 +22,7 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import escape
 from sqlalchemy import func, insert, select, update
 
 from petition_app import mailer, tokens
@@ -271,6 +272,21 @@ def advance(now: datetime | None = None) -> int:
     return len(rows)
 
 
+_NAME, _LINK = "\x00first-name\x00", "\x00unsubscribe-url\x00"  # slots: NUL never reaches a stored text
+_RENDERED_MAX = 32
+
+
+def _rendered(campaign: Campaign, version: MailingVersion, discreet: bool) -> tuple[str, str, str]:
+    """The mail of one version with slots for the name and the link: rendered once per pass, not once per signer."""
+    key = (version.language, version.subject, version.body, discreet, campaign.title, campaign.slug)
+    cache = current_app.extensions.setdefault("mailing_renders", {})
+    if key not in cache:
+        if len(cache) >= _RENDERED_MAX:
+            cache.clear()
+        cache[key] = compose(campaign, version, _NAME, _LINK, discreet)
+    return cache[key]
+
+
 def render_queued(message: OutboxMessage, payload: dict) -> dict | None:
     """Render a queued mailing message at send time; None when it must not go (unsubscribed, withdrawn, erased,
     unconfirmed, cancelled)."""
@@ -286,7 +302,10 @@ def render_queued(message: OutboxMessage, payload: dict) -> dict | None:
         return None
     unsubscribe_url = public_url("signing.unsubscribe", token=tokens.issue(
         tokens.UNSUBSCRIBE, current_app.config["LINK_TOKEN_DAYS"], signature_id=signature.id))
-    subject, text, html = compose(campaign, version, payload["first_name"], unsubscribe_url, message.discreet)
+    subject, text, html = _rendered(campaign, version, message.discreet)
+    name = payload["first_name"]
+    text = text.replace(_NAME, name).replace(_LINK, unsubscribe_url)
+    html = html.replace(_NAME, str(escape(name))).replace(_LINK, str(escape(unsubscribe_url)))
     return {"to": payload["to"], "subject": subject, "text": text, "html": html,
             "headers": mailer.unsubscribe_headers(unsubscribe_url)}
 
