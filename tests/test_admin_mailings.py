@@ -56,8 +56,13 @@ def test_an_editor_writes_previews_tests_and_sends_a_mailing(site, smtp):
     assert {v.language: v.subject for v in mailing.versions} == {"en": "We delivered it", "ru": "Мы передали"}
 
     preview = client.get(f"{base}/{mailing.id}").get_data(as_text=True)
-    srcdoc = html.unescape(preview.split('srcdoc="', 1)[1].split('"', 1)[0])
-    assert "<strong>delivered</strong>" in srcdoc and "<script>" not in srcdoc
+    frame = html.unescape(preview.split('<iframe class="mail-preview"', 1)[1].split('src="', 1)[1].split('"', 1)[0])
+    assert frame == f"{base}/{mailing.id}/preview.html?language=en"
+    framed = client.get(frame)
+    assert "<strong>delivered</strong>" in framed.get_data(as_text=True)
+    assert "<script>" not in framed.get_data(as_text=True)
+    assert "sandbox" in framed.headers["Content-Security-Policy"]
+    assert "script-src" not in framed.headers["Content-Security-Policy"]  # default-src 'none': no script runs
     assert "We **delivered** the petition." in preview  # the text version, as sent
     assert "Send to 6 signers" in preview
     russian = client.get(f"{base}/{mailing.id}?language=ru").get_data(as_text=True)

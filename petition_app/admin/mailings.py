@@ -135,16 +135,39 @@ def mailing_edit(campaign: Campaign, mailing_id: int):
 @campaign_view(Role.EDITOR)
 def mailing(campaign: Campaign, mailing_id: int):
     mailing = _mailing_or_404(campaign, mailing_id)
-    written = [v.language for v in mailing.versions]
-    language = request.args.get("language", campaign.language)
-    if language not in written:
-        language = campaign.language if campaign.language in written else (written[0] if written else language)
+    language, written = _preview_language(campaign, mailing)
     return render_template(
         "admin/mailing.html", campaign=campaign, mailing=mailing, language=language, written=written,
         preview=mailings.preview(mailing, campaign, language), progress=mailings.progress(mailing),
         eligible=mailings.count_eligible(campaign), sealed=mailings.is_sealed(campaign),
         actions=STATUS_ACTIONS.get(mailing.status, ()), language_name=_language_name,
     )
+
+
+# The mail's HTML keeps its inline styles (mail clients need them): shown in a sandboxed frame of the admin page only.
+PREVIEW_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'; sandbox"
+
+
+def _preview_language(campaign: Campaign, mailing: Mailing) -> tuple[str, list[str]]:
+    written = [v.language for v in mailing.versions]
+    language = request.args.get("language", campaign.language)
+    if language not in written:
+        language = campaign.language if campaign.language in written else (written[0] if written else language)
+    return language, written
+
+
+@bp.get("/campaigns/<int:campaign_id>/mailings/<int:mailing_id>/preview.html")
+@campaign_view(Role.EDITOR)
+def mailing_preview_html(campaign: Campaign, mailing_id: int):
+    """The mail's HTML as a signer gets it, for the preview frame."""
+    mailing = _mailing_or_404(campaign, mailing_id)
+    preview = mailings.preview(mailing, campaign, _preview_language(campaign, mailing)[0])
+    if preview is None:
+        abort(404)
+    response = Response(preview["html"], mimetype="text/html")
+    response.headers["Content-Security-Policy"] = PREVIEW_POLICY
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
 
 
 @bp.post("/campaigns/<int:campaign_id>/mailings/<int:mailing_id>/test")
