@@ -47,7 +47,7 @@ def recount_command() -> None:
 @click.option("--once", is_flag=True, help="Send what is due now, then exit.")
 def worker_command(once: bool) -> None:
     """Send queued mail, close campaigns past their deadline (and purge expired data once a day) until stopped."""
-    from petition_app import mailer, webhooks
+    from petition_app import mailer, mailings, webhooks
     from petition_app.campaigns.lifecycle import close_past_deadline
     from petition_app.extensions import db
     from petition_app.starter.service import answer_link_requests
@@ -60,6 +60,7 @@ def worker_command(once: bool) -> None:
         for slug in close_past_deadline():
             click.echo(f"{slug}: closed, its deadline has passed")
         answer_link_requests()
+        mailings.advance()  # one batch of an update mailing, within its rate
         handled = mailer.send_due(worker)
         handled += webhooks.deliver_due(worker)
         click.echo(f"{handled} messages handled.")
@@ -85,6 +86,7 @@ def worker_command(once: bool) -> None:
                 _purge(dry_run=False)
                 last_purge = time.monotonic()
             handled = answer_link_requests()
+            handled += mailings.advance()  # queues the next batch of an update mailing, within its rate
             handled += mailer.send_batch(worker)
             handled += webhooks.deliver_batch(worker)
         except Exception:  # a database hiccup must not end the worker; the message stays queued

@@ -163,6 +163,8 @@ class Config:
         self.MAIL_RETRY_BASE_SECONDS = _int(env.get("MAIL_RETRY_BASE_SECONDS"), 60)
         self.MAIL_RETRY_MAX_SECONDS = _int(env.get("MAIL_RETRY_MAX_SECONDS"), 6 * 3600)
         self.MAIL_BATCH_SIZE = _int(env.get("MAIL_BATCH_SIZE"), 50)
+        # Update mailings (mailings.py) queue at most this many messages a minute.
+        self.MAIL_RATE_PER_MINUTE = _int(env.get("MAIL_RATE_PER_MINUTE"), 600)
         self.WORKER_POLL_SECONDS = _int(env.get("WORKER_POLL_SECONDS"), 5)
         # /healthz answers 503 when the oldest message due in the outbox has waited longer (a stopped worker).
         self.HEALTH_MAX_OUTBOX_AGE_SECONDS = _int(env.get("HEALTH_MAX_OUTBOX_AGE_SECONDS"), 900)

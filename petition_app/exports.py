@@ -152,13 +152,13 @@ def delivery_csv(campaign: Campaign, progress: Progress | None = None, private_k
 
 
 def full_csv(campaign: Campaign, progress: Progress | None = None,
-             private_key: str | None = None) -> Iterator[str]:
+             private_key: str | None = None, conditions: list | None = None) -> Iterator[str]:
     """Every signature with every field a signer gave (no internal hashes); sealed data stays sealed (base64)
-    unless the organisation's private key is given."""
+    unless the organisation's private key is given. `conditions` narrows it (the opted-in list for mailings)."""
     query = (select(Signature.id, Signature.first_name, Signature.last_name, Signature.email, Signature.country,
                     Signature.phone, Signature.language, Signature.consent_email, Signature.consent_sms,
                     Signature.consent_share, Signature.created_at, Signature.confirmed_at, Signature.sealed)
-             .where(Signature.campaign_id == campaign.id).order_by(Signature.id))
+             .where(*(conditions or [Signature.campaign_id == campaign.id])).order_by(Signature.id))
     return csv_chunks(FULL_HEADER, query, lambda row: _full_row(row, private_key), progress)
 
 

@@ -121,6 +121,9 @@ def _unsubscribe_headers(url: str | None) -> dict[str, str]:
     return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
+unsubscribe_headers = _unsubscribe_headers
+
+
 def enqueue(kind: str, to_address: str, language: str, template: str, *, list_unsubscribe: str | None = None,
             sender: str | None = None, campaign_id: int | None = None, signature_id: int | None = None,
             **context) -> OutboxMessage:
@@ -194,6 +197,10 @@ def signer_links(signature: Signature) -> dict[str, str]:
 
 def _render_signer_mail(message: OutboxMessage, payload: dict) -> dict | None:
     """Render a signer's mail and issue its links; None when the signature was withdrawn or erased meanwhile."""
+    if message.kind == "mailing":  # an update mail (mailings imports this module, hence imported here)
+        from petition_app import mailings
+
+        return mailings.render_queued(message, payload)
     signature = db.session.get(Signature, message.signature_id) if message.signature_id is not None else None
     campaign = db.session.get(Campaign, message.campaign_id) if message.campaign_id is not None else None
     if signature is None or campaign is None or signature.email_hash is None:

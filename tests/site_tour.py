@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
-from petition_app import audit, site_logo, site_settings, tokens
+from petition_app import audit, mailings, site_logo, site_settings, tokens
 from petition_app.admin import accounts
 from petition_app.demo.loader import load_demo
 from petition_app.extensions import db
@@ -25,6 +25,7 @@ from petition_app.models import (
     Campaign,
     CampaignStatus,
     Invitation,
+    MailingStatus,
     Membership,
     Role,
     Signature,
@@ -43,7 +44,7 @@ CLOSED_SLUG = "iran-save-sareh-and-elham"  # closed by the tour, to show the clo
 LANGUAGES = ("en", "ru", "uk")
 
 # Admin GET routes that answer something other than an HTML page.
-NOT_HTML = {"admin.export_delivery_csv", "admin.export_full_csv"}
+NOT_HTML = {"admin.export_delivery_csv", "admin.export_full_csv", "admin.mailing_opted_in_csv"}
 
 
 @dataclass
@@ -57,6 +58,8 @@ class Site:
     links: dict[str, str] = field(default_factory=dict)  # name -> path with a live token
     webhook_endpoint_id: int = 0
     webhook_delivery_id: int = 0
+    mailing_id: int = 0  # a draft update mailing
+    sending_mailing_id: int = 0  # one being sent
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,7 @@ def prepare_site(app) -> Site:
         site = Site(campaign_id=campaign.id, org_slug=org.slug, signature_id=confirmed.id, update_id=update.id,
                     pending_starter_id=pending.id, approved_starter_id=approved.id, links=links,
                     webhook_endpoint_id=endpoint, webhook_delivery_id=delivery)
+        site.mailing_id, site.sending_mailing_id = _mailings(campaign)
         db.session.remove()
     return site
 
@@ -217,6 +221,17 @@ def _webhook(org, campaign) -> tuple[int, int]:
     return endpoint.id, failed
 
 
+def _mailings(campaign: Campaign) -> tuple[int, int]:
+    """A draft update mailing in every language, and one being sent (its progress); returns their ids."""
+    texts = {language: ("The petition was delivered", "We **handed it over** today. Thank you!")
+             for language in mailings.languages(campaign)}
+    sending = mailings.create(campaign, texts)
+    mailings.change_status(sending, campaign, MailingStatus.SENDING)
+    draft = mailings.create(campaign, texts)
+    db.session.commit()
+    return draft.id, sending.id
+
+
 def public_pages(site: Site) -> list[Visit]:
     """Every public page a visitor can open (GET), in whatever language the client asks for."""
     campaigns = [SLUG, "no-more-closed-doors-russian-transgender-people", "russia-stop-lgbtqqia-criminalization",
@@ -273,6 +288,7 @@ def _rule_values(rule, site: Site) -> dict:
               "starter_id": site.pending_starter_id, "org_slug": site.org_slug, "name": "privacy", "language": "ru",
               "version": "ru",  # the demo's Russian version of SLUG
               "endpoint_id": site.webhook_endpoint_id, "delivery_id": site.webhook_delivery_id,
+              "mailing_id": site.mailing_id,
               "token": site.links["reset_token" if rule.endpoint == "admin.reset_password" else "invitation_token"]}
     missing = set(rule.arguments) - set(values)
     assert not missing, f"the tour does not know how to fill {sorted(missing)} in {rule.rule}: add it to site_tour"
@@ -291,6 +307,7 @@ def admin_pages(app, site: Site) -> list[Visit]:
         visits.append(Visit(rule.endpoint, path))
     visits.append(Visit("approved proposal", f"/admin/moderation/{site.approved_starter_id}"))
     visits.append(Visit("site page in English", "/admin/pages/contact/en"))
+    visits.append(Visit("mailing being sent", f"/admin/campaigns/{site.campaign_id}/mailings/{site.sending_mailing_id}"))
     return visits
 
 

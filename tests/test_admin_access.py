@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
+from petition_app import mailings
 from petition_app.admin import PUBLIC_ENDPOINTS
 from petition_app.extensions import db
 from petition_app.models import (
@@ -104,7 +105,9 @@ def world(make_app):
                 "name": "privacy",
                 "language": "en",
                 "version": "ru",  # a campaign's version in another language (admin/translations.py)
+                "mailing_id": mailings.create(campaign, {campaign.language: ("Subject", "Text")}).id,
             }
+        db.session.commit()
     clients = {}
     for name, email in emails.items():
         client = app.test_client()

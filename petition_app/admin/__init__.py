@@ -36,6 +36,7 @@ from petition_app.admin import (  # noqa: E402,F401
     exports,
     images,
     invitations,
+    mailings,
     moderation,
     organisation_details,
     organisations,

@@ -6,6 +6,7 @@ from petition_app.models.count import CampaignCount
 from petition_app.models.embed import EmbedOrigin
 from petition_app.models.image import CampaignImage, OrganisationLogo
 from petition_app.models.link_request import StarterLinkRequest
+from petition_app.models.mailing import Mailing, MailingStatus, MailingVersion
 from petition_app.models.org import Organisation
 from petition_app.models.outbox import OutboxMessage, OutboxStatus
 from petition_app.models.page import SitePage, SlugRedirect
@@ -36,6 +37,9 @@ __all__ = [
     "CampaignStatus",
     "CampaignUpdate",
     "EmbedOrigin",
+    "Mailing",
+    "MailingStatus",
+    "MailingVersion",
     "Organisation",
     "OrganisationLogo",
     "OutboxMessage",

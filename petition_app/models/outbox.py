@@ -45,6 +45,9 @@ class OutboxMessage(db.Model):
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)
     # Set NULL once the mail is sent: a delivered mail keeps no link to its signer.
     signature_id: Mapped[int | None] = mapped_column(ForeignKey("signatures.id", ondelete="SET NULL"), index=True)
+    # The update mailing this message belongs to (models/mailing.py), for its progress counts. No foreign key: SQLite
+    # can add a column's key only inline, and then reflects it without its name or ON DELETE.
+    mailing_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
