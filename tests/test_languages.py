@@ -102,5 +102,6 @@ def test_site_pages_have_a_ukrainian_text(client, path):
     ukrainian = client.get(path, headers={"Accept-Language": "uk"}).get_data(as_text=True)
     russian = client.get(path, headers={"Accept-Language": "ru"}).get_data(as_text=True)
     main = ukrainian.split("<main", 1)[1].split("</main>", 1)[0]
-    assert len(main) > 1500 and re.search("[іїєґ]", main)
+    # The shipped contact page holds example details, so /contact shows its short neutral text until they are set.
+    assert len(main) > (200 if path == "/contact" else 1500) and re.search("[іїєґ]", main)
     assert main != russian.split("<main", 1)[1].split("</main>", 1)[0]
