@@ -59,6 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         errors,
         health,
         images,
+        mailings,  # noqa: F401  (registers how the worker renders an update mail)
         pagecache,
         security,
         templating,

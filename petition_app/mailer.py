@@ -23,6 +23,7 @@ import smtplib
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
@@ -195,12 +196,15 @@ def signer_links(signature: Signature) -> dict[str, str]:
     return links
 
 
+# Renderers of other kinds of signer mail queued with only what the worker needs, registered by the modules that
+# queue them (mailings.py: "mailing"), so that this module imports none of them.
+RENDERERS: dict[str, Callable[[OutboxMessage, dict], dict | None]] = {}
+
+
 def _render_signer_mail(message: OutboxMessage, payload: dict) -> dict | None:
     """Render a signer's mail and issue its links; None when the signature was withdrawn or erased meanwhile."""
-    if message.kind == "mailing":  # an update mail (mailings imports this module, hence imported here)
-        from petition_app import mailings
-
-        return mailings.render_queued(message, payload)
+    if message.kind in RENDERERS:
+        return RENDERERS[message.kind](message, payload)
     signature = db.session.get(Signature, message.signature_id) if message.signature_id is not None else None
     campaign = db.session.get(Campaign, message.campaign_id) if message.campaign_id is not None else None
     if signature is None or campaign is None or signature.email_hash is None:

@@ -329,3 +329,6 @@ def progress(mailing: Mailing) -> dict[str, int]:
 def campaign_mailings(campaign: Campaign) -> list[Mailing]:
     return list(db.session.execute(
         select(Mailing).where(Mailing.campaign_id == campaign.id).order_by(Mailing.id.desc())).scalars())
+
+
+mailer.RENDERERS["mailing"] = render_queued

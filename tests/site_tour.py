@@ -43,6 +43,10 @@ SLUG = "russia-oppose-lgbt-criminalization"  # the campaign that gets signatures
 CLOSED_SLUG = "iran-save-sareh-and-elham"  # closed by the tour, to show the closed state
 LANGUAGES = ("en", "ru", "uk")
 
+# Documents made to be shown only inside a sandboxed frame (no script runs there, so a browser check cannot either):
+# the Nu checker reads them, the browser tour checks the page that frames them.
+FRAME_DOCUMENTS = {"admin.mailing_preview_html"}
+
 # Admin GET routes that answer something other than an HTML page.
 NOT_HTML = {"admin.export_delivery_csv", "admin.export_full_csv", "admin.mailing_opted_in_csv"}
 

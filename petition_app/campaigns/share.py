@@ -6,11 +6,10 @@ from flask import Response, abort, current_app, request
 
 from petition_app import campaign_versions, sharecards
 from petition_app.campaigns.queries import public_campaign_or_404
-from petition_app.campaigns.views import bp
 
 
-@bp.get("/campaigns/<slug>/share-card.jpg")
-def share_card(slug: str):
+def share_card_response(slug: str):
+    """The current share card of the campaign (in the `lang` version asked for), as a cacheable JPEG answer."""
     campaign = public_campaign_or_404(slug)
     lang = request.args.get("lang") or campaign.language
     if lang not in current_app.config["LANGUAGES"] and lang != campaign.language:

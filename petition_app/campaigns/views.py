@@ -11,6 +11,7 @@ from jinja2_fragments.flask import render_block
 
 from petition_app import campaign_versions as translations
 from petition_app import counts, fastpath
+from petition_app.campaigns import share
 from petition_app.campaigns.queries import (
     campaign_context,
     open_campaigns,
@@ -99,4 +100,7 @@ def actions(slug: str):
     return response
 
 
-from petition_app.campaigns import share  # noqa: E402,F401  (registers the share card route)
+
+@bp.get("/campaigns/<slug>/share-card.jpg")
+def share_card(slug: str):
+    return share.share_card_response(slug)
