@@ -62,11 +62,6 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive times: they are UTC."""
-    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
-
-
 # -- who gets it ---------------------------------------------------------------------------------------------------
 
 def is_sealed(campaign: Campaign) -> bool:
@@ -227,7 +222,7 @@ def advance(now: datetime | None = None) -> int:
         return 0
     mailing_id, cursor, up_to = mailing.id, mailing.last_signature_id, mailing.up_to_signature_id
     campaign = db.session.get(Campaign, mailing.campaign_id)
-    window_start = _aware(mailing.window_started_at)
+    window_start = mailing.window_started_at
     window_count = mailing.window_count
     if window_start is None or now - window_start >= timedelta(minutes=1):
         window_start, window_count = now, 0

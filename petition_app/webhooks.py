@@ -86,12 +86,6 @@ def _signer_time(moment: datetime, signer: bool, later: bool = False) -> datetim
     return datetime.fromtimestamp(math.ceil(moment.timestamp() / step) * step, timezone.utc)
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
-
-
 # -- encryption at rest and signing ---------------------------------------------------------------------------------
 
 def _key() -> bytes:
@@ -337,7 +331,7 @@ def _campaign_data(campaign_id: int) -> tuple[int, dict]:
 
 
 def _iso(value: datetime | None) -> str | None:
-    return None if value is None else _aware(value).isoformat().replace("+00:00", "Z")
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
 
 
 def _signature_data(signature: Signature) -> dict:
@@ -514,7 +508,7 @@ def _record_failure(delivery: WebhookDelivery, error: str, status_code: int | No
     endpoint = delivery.endpoint
     endpoint.consecutive_failures = (endpoint.consecutive_failures or 0) + 1
     endpoint.failing_since = endpoint.failing_since or now
-    failing_for = now - _aware(endpoint.failing_since)
+    failing_for = now - endpoint.failing_since
     if endpoint.enabled and (endpoint.consecutive_failures >= cfg["WEBHOOK_DISABLE_AFTER_FAILURES"]
                              or failing_for >= timedelta(hours=cfg["WEBHOOK_DISABLE_AFTER_HOURS"])):
         _disable(endpoint)
@@ -524,7 +518,7 @@ def _record_failure(delivery: WebhookDelivery, error: str, status_code: int | No
 def _disable(endpoint: WebhookEndpoint) -> None:
     endpoint.enabled = False
     endpoint.disabled_reason = (f"disabled automatically after {endpoint.consecutive_failures} failed attempts "
-                                f"in a row, failing since {_aware(endpoint.failing_since):%Y-%m-%d %H:%M} UTC")
+                                f"in a row, failing since {endpoint.failing_since:%Y-%m-%d %H:%M} UTC")
     audit.record("webhook disabled", endpoint.url, endpoint.organisation_id, endpoint.disabled_reason,
                  actor="webhook worker")
     owners = db.session.execute(

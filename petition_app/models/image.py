@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from petition_app.extensions import db
-from petition_app.models.base import utcnow
+from petition_app.models.base import UTCDateTime, utcnow
 
 
 class ImageFields:
@@ -22,7 +22,7 @@ class ImageFields:
     width: Mapped[int] = mapped_column(Integer)  # of the largest variant
     height: Mapped[int] = mapped_column(Integer)
     widths: Mapped[str] = mapped_column(String(60))  # "480,800,1200"
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     @property
     def width_list(self) -> list[int]:

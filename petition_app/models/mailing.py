@@ -3,11 +3,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import DateTime, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from petition_app.extensions import db
-from petition_app.models.base import utcnow
+from petition_app.models.base import UTCDateTime, utcnow
 
 
 class MailingStatus(enum.StrEnum):
@@ -36,9 +36,9 @@ class Mailing(db.Model):
         default=MailingStatus.DRAFT,
     )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The cursor: every eligible signature with an id up to here has been queued.
     last_signature_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The newest signature when sending started: later signers are not mailed.
@@ -46,7 +46,7 @@ class Mailing(db.Model):
     recipients: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # eligible when sending started
     queued: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # messages handed to the outbox
     # The throttle (MAIL_RATE_PER_MINUTE): messages queued since the start of the current minute.
-    window_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    window_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     window_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     versions: Mapped[list[MailingVersion]] = relationship(

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, String, Text, UniqueConstraint
+from sqlalchemy import String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from petition_app.extensions import db
-from petition_app.models.base import utcnow
+from petition_app.models.base import UTCDateTime, utcnow
 
 
 class SiteSetting(db.Model):
@@ -19,4 +19,4 @@ class SiteSetting(db.Model):
     key: Mapped[str] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(8), default="")  # "" for a setting shared by every language
     value: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, Text, UniqueConstraint, false
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from petition_app.extensions import db
-from petition_app.models.base import utcnow
+from petition_app.models.base import UTCDateTime, utcnow
 from petition_app.models.campaign import Campaign, CampaignUpdate
 
 # The campaign's texts a version translates, in the order the admin form shows them.
@@ -44,8 +44,8 @@ class CampaignTranslation(db.Model):
     # when the source changes, the version needs an update until an editor confirms it again.
     source_fingerprint: Mapped[str] = mapped_column(String(64), default="")
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     campaign: Mapped[Campaign] = relationship(
         backref=backref("translations", cascade="all, delete-orphan", passive_deletes=True,
@@ -68,8 +68,8 @@ class CampaignUpdateTranslation(db.Model):
     language: Mapped[str] = mapped_column(String(8))
     title: Mapped[str] = mapped_column(String(300), default="")
     body: Mapped[str] = mapped_column(Text, default="")  # Markdown
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     update: Mapped[CampaignUpdate] = relationship(
         backref=backref("translations", cascade="all, delete-orphan", passive_deletes=True),
