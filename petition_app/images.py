@@ -169,7 +169,7 @@ def store_bytes(data: bytes, kind: str) -> StoredImage:
             for ext, body in encode(clean, width).items():
                 target = folder / file_name(digest, width, ext)
                 if not target.exists():
-                    _write_atomically(target, body)
+                    write_atomically(target, body)
                     written.append(target)
     except BaseException:
         for path in written:
@@ -178,8 +178,9 @@ def store_bytes(data: bytes, kind: str) -> StoredImage:
     return StoredImage(name=digest, kind=kind, width=clean.width, height=clean.height, widths=widths)
 
 
-def _write_atomically(target: Path, body: bytes) -> None:
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+def write_atomically(target: Path, body: bytes) -> None:
+    """Write a file readers never see half-written (a temporary file beside it, then a rename)."""
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".write-")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(body)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -143,7 +142,7 @@ def share_card(campaign, count_of, lang: str | None = None) -> Path:
     if target.is_file():
         os.utime(target)  # the count has not moved: this card is good for another interval
     else:
-        _write(target, render(campaign, count, lang, site_name))
+        images.write_atomically(target, render(campaign, count, lang, site_name))
     for _at, old in existing:
         if old != target:
             old.unlink(missing_ok=True)
@@ -155,18 +154,6 @@ def _mtime(path: Path) -> float:
         return path.stat().st_mtime
     except FileNotFoundError:  # replaced by another worker meanwhile
         return 0.0
-
-
-def _write(target: Path, body: bytes) -> None:
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".card-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(body)
-        os.chmod(temp, 0o644)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def forget(campaign_id: int) -> None:

@@ -9,9 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import os
 import re
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +18,7 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from petition_app import site_settings
+from petition_app import images, site_settings
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_PIXELS = 25_000_000  # checked from the header, before anything is decoded (decompression bombs)
@@ -105,19 +103,6 @@ def file_for(name: str) -> Path | None:
     body = base64.b64decode(encoded) if encoded else b""
     if not body or _name(body) != name:
         return None
-    _write(path, body)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    images.write_atomically(path, body)
     return path
-
-
-def _write(path: Path, body: bytes) -> None:
-    folder = path.parent
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=folder, prefix=".logo-")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(body)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -203,7 +203,7 @@ def test_nothing_is_left_on_disk_when_writing_fails(app, monkeypatch):
             raise OSError("disk full")
         target.write_bytes(body)
 
-    monkeypatch.setattr(images, "_write_atomically", fail_on_third)
+    monkeypatch.setattr(images, "write_atomically", fail_on_third)
     with pytest.raises(OSError):
         images.store_image(Upload(photo_with_gps()), "campaign")
     assert not [p for p in Path(app.config["MEDIA_DIR"]).iterdir() if p.is_file()]
