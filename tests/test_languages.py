@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from petition_app import create_app
 from petition_app.demo.loader import load_demo
 from petition_app.i18n import configured_languages, language_name, shipped_languages
 from tests.conftest import sign_data
@@ -74,8 +73,8 @@ def test_the_switcher_offers_the_configured_languages_by_their_own_names(make_ap
     assert client.get("/language/uk").status_code == 303
 
 
-def test_the_default_language_is_the_first_configured_when_english_is_left_out(app_config):
-    app = create_app({**app_config, "LANGUAGES": "uk,ru"})
+def test_the_default_language_is_the_first_configured_when_english_is_left_out(make_app):
+    app = make_app(LANGUAGES="uk,ru")  # its database connections are closed after the test
     assert app.config["LANGUAGES"] == ["uk", "ru"] and app.config["BABEL_DEFAULT_LOCALE"] == "uk"
     html = app.test_client().get("/privacy", headers={"Accept-Language": "de"}).get_data(as_text=True)
     assert '<html lang="uk"' in html and "Політика конфіденційності" in html
