@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+import uuid
 
 import pyotp
 import sqlalchemy as sa
@@ -530,8 +531,8 @@ def test_the_holder_gets_in_while_an_account_is_flooded_with_limits_in_redis(mak
 
     url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     client = redis_or_skip(url)
-    before = set(client.keys("*"))  # only keys this test creates are read and deleted
-    app = make_app(REDIS_URL=url, RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="3 per minute")
+    prefix = f"test-{uuid.uuid4().hex}:"  # only keys under this test's own prefix are read and deleted
+    app = make_app(REDIS_URL=url, REDIS_KEY_PREFIX=prefix, RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="3 per minute")
     try:
         with app.app_context():
             make_user("admin@example.org")
@@ -539,10 +540,9 @@ def test_the_holder_gets_in_while_an_account_is_flooded_with_limits_in_redis(mak
                  for n in range(5)]
         assert codes == [422, 422, 422, 429, 429]
         assert login(_client_from(app, "198.51.100.7"), "admin@example.org").status_code == 303
-        keys = [k.decode() for k in set(client.keys("*")) - before]
+        keys = [k.decode().removeprefix(prefix) for k in client.scan_iter(match=prefix + "*")]
         assert keys and not any("admin@" in k or "login" in k or "failure" in k for k in keys)
     finally:
-        created = set(client.keys("*")) - before
-        if created:
-            client.delete(*created)
+        for key in client.scan_iter(match=prefix + "*"):
+            client.delete(key)
         client.close()

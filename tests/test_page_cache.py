@@ -125,7 +125,8 @@ def test_with_redis_pages_are_shared_and_dropped_after_a_content_commit(make_app
     url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     client = redis_or_skip(url)
     slug = "redis-" + uuid.uuid4().hex[:8]
-    worker_a, worker_b = make_app(REDIS_URL=url, PAGE_CACHE_SECONDS=60), make_app(REDIS_URL=url, PAGE_CACHE_SECONDS=60)
+    prefix = f"test-{uuid.uuid4().hex}:"  # only keys under this test's own prefix are read and deleted
+    worker_a, worker_b = (make_app(REDIS_URL=url, REDIS_KEY_PREFIX=prefix, PAGE_CACHE_SECONDS=60) for _ in range(2))
     try:
         with worker_a.app_context():
             from petition_app.models import Organisation
@@ -135,15 +136,15 @@ def test_with_redis_pages_are_shared_and_dropped_after_a_content_commit(make_app
             db.session.add(campaign)
             db.session.commit()
         first = worker_a.test_client().get(f"/campaigns/{slug}")
-        keys = [k.decode() for k in client.scan_iter(f"*page:*/campaigns/{slug}")]
+        keys = [k.decode() for k in client.scan_iter(f"{prefix}*page:*/campaigns/{slug}")]
         assert len(keys) == 1
         assert worker_b.test_client().get(f"/campaigns/{slug}").data == first.data
         with worker_b.app_context():
             db.session.execute(sa.select(Campaign).where(Campaign.slug == slug)).scalar_one().title = "After"
             db.session.commit()
-        assert list(client.scan_iter(f"*page:*/campaigns/{slug}")) == []
+        assert list(client.scan_iter(f"{prefix}*page:*/campaigns/{slug}")) == []
         assert "After" in worker_a.test_client().get(f"/campaigns/{slug}").get_data(as_text=True)
     finally:
-        for key in client.scan_iter(f"*{slug}*"):
+        for key in client.scan_iter(f"{prefix}*"):
             client.delete(key)
         client.close()
