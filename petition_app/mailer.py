@@ -71,9 +71,10 @@ def open_payload(message: OutboxMessage) -> dict | None:
 
 
 def recipient(message: OutboxMessage) -> str | None:
-    """The address a queued (or failed) message goes to; None once it is sent or forgotten."""
+    """The address a queued (or failed) message goes to, as stored in the outbox; None once it is sent or forgotten,
+    and for an update mailing's message that has not been rendered yet (it holds no address until then)."""
     payload = open_payload(message)
-    return payload["to"] if payload else None
+    return payload.get("to") if payload else None
 
 
 # -- coarse times ------------------------------------------------------------------------------------------------
@@ -446,10 +447,11 @@ def _process(message_id: int, delivery: _Delivery, tally: _Tally) -> None:
     try:
         payload = open_payload(message)
         if payload is not None:
-            address = payload["to"]
+            address = payload.get("to")  # an update mailing's message holds none: read from the signature below
             if "subject" not in payload:  # a signer's mail: rendered once, its links issued now
                 payload = _render_signer_mail(message, payload)
                 if payload is not None:
+                    address = payload["to"]
                     message.payload = seal_payload(payload)
         if payload is None:  # forgotten, withdrawn or erased since it was queued
             _finish(message, OutboxStatus.CANCELLED, signer)

@@ -4,11 +4,12 @@
   sending starts (`up_to_signature_id`). Unsubscribing (signing.service.unsubscribe clears the consent) takes effect
   up to the moment each mail is rendered.
 - Progress is a cursor, not a recipient list: each pass of the worker takes the next few eligible signatures after
-  `last_signature_id`, queues one outbox message each (address and first name encrypted, as every signer's mail) and
-  moves the cursor, all in one transaction. A crash before the commit queues nothing; after it, nothing twice.
+  `last_signature_id`, queues one outbox message each and moves the cursor, all in one transaction. A queued message
+  holds no personal data: the address and first name are read from the signature when the mail is rendered, just
+  before it is sent (the rendered mail is then kept encrypted until the server accepts it, then wiped). A crash before the commit queues nothing; after it, nothing twice.
   The move is a compare-and-set on the cursor, so two workers never queue the same batch.
 - At most MAIL_RATE_PER_MINUTE messages are queued a minute, and no more while two batches still wait in the outbox:
-  personal data sits in the outbox for minutes, not for the whole mailing.
+  the queue stays short, so pausing or cancelling takes effect within a batch or two.
 - The outbox worker (mailer) renders each message at send time: the signer's version (or the campaign language's),
   a fresh unsubscribe link, List-Unsubscribe and one-click List-Unsubscribe-Post headers, the discreet sender.
 - Organisations that seal their signers' data cannot mail from the server (it cannot read the addresses): they
@@ -236,11 +237,12 @@ def advance(now: datetime | None = None) -> int:
         db.session.rollback()
         return 0
     rows = db.session.execute(
-        select(Signature.id, Signature.email, Signature.first_name, Signature.language)
+        select(Signature.id, Signature.language)
         .where(*eligible(campaign.id), Signature.id > cursor, Signature.id <= up_to)
         .order_by(Signature.id).limit(room)
     ).all()
     discreet, sender = bool(campaign.discreet_mail), _sender(campaign)
+    to_render = mailer.seal_payload({})  # "render from the signature at send time"; None would mean "forgotten"
     db.session.rollback()  # end the reads before the writes, so SQLite takes its write lock cleanly
     finished = len(rows) < room
     values = {"last_signature_id": up_to if finished else rows[-1].id, "queued": Mailing.queued + len(rows),
@@ -260,7 +262,7 @@ def advance(now: datetime | None = None) -> int:
         db.session.execute(insert(OutboxMessage.__table__), [{
             "kind": KIND, "language": row.language, "message_id": mailer.new_message_id(),
             "campaign_id": campaign.id, "signature_id": row.id, "mailing_id": mailing_id, "discreet": discreet,
-            "sender": sender, "payload": mailer.seal_payload({"to": row.email, "first_name": row.first_name}),
+            "sender": sender, "payload": to_render,
             "created_at": stamp, "next_attempt_at": stamp,
         } for row in rows])
     db.session.commit()
@@ -298,10 +300,10 @@ def render_queued(message: OutboxMessage, payload: dict) -> dict | None:
     unsubscribe_url = public_url("signing.unsubscribe", token=tokens.issue(
         tokens.UNSUBSCRIBE, current_app.config["LINK_TOKEN_DAYS"], signature_id=signature.id))
     subject, text, html = _rendered(campaign, version, message.discreet)
-    name = payload["first_name"]
+    name = signature.first_name
     text = text.replace(_NAME, name).replace(_LINK, unsubscribe_url)
     html = html.replace(_NAME, str(escape(name))).replace(_LINK, str(escape(unsubscribe_url)))
-    return {"to": payload["to"], "subject": subject, "text": text, "html": html,
+    return {"to": signature.email, "subject": subject, "text": text, "html": html,
             "headers": mailer.unsubscribe_headers(unsubscribe_url)}
 
 

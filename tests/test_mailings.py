@@ -25,6 +25,7 @@ from petition_app.models import (
     MailingStatus,
     Organisation,
     OutboxMessage,
+    OutboxStatus,
     Signature,
 )
 from petition_app.privacy import coarse_now
@@ -208,22 +209,22 @@ def test_a_crash_inside_a_pass_queues_nothing_and_the_next_pass_resumes_without_
         _send(mailing)
         assert mailings.advance() == 20 and mailer.send_due() == 20
 
-        real_seal, calls = mailer.seal_payload, []
+        real_message_id, calls = mailer.new_message_id, []
 
-        def crash_on_the_tenth(data):
+        def crash_on_the_tenth():
             calls.append(1)
             if len(calls) == 10:
                 raise MemoryError("the worker dies in the middle of a batch")
-            return real_seal(data)
+            return real_message_id()
 
-        monkeypatch.setattr(mailer, "seal_payload", crash_on_the_tenth)
+        monkeypatch.setattr(mailer, "new_message_id", crash_on_the_tenth)
         with pytest.raises(MemoryError):
             mailings.advance()
         db.session.rollback()
         db.session.expire_all()
         assert db.session.get(Mailing, mailing.id).last_signature_id == _nth_eligible_id(campaign, 20)
         assert db.session.execute(sa.select(sa.func.count()).select_from(OutboxMessage)).scalar_one() == 20
-        monkeypatch.setattr(mailer, "seal_payload", real_seal)
+        monkeypatch.setattr(mailer, "new_message_id", real_message_id)
         _drain()
 
     recipients = [to for to, _ in smtp.box.received]
@@ -310,7 +311,7 @@ def test_no_more_is_queued_while_two_batches_wait_in_the_outbox(make_app, server
         _send(_mailing(campaign))
         assert mailings.advance() == 10
         assert mailings.advance() == 10
-        assert mailings.advance() == 0  # the mail server is slow or down: personal data does not pile up
+        assert mailings.advance() == 0  # the mail server is slow or down: the queue does not grow
         mailer.send_due()
         assert mailings.advance() == 10
 
@@ -415,6 +416,26 @@ def test_a_signer_who_unsubscribes_after_queueing_gets_nothing(make_app, server)
         mailer.send_due()
         assert first.email not in {str(m["To"]) for m in _parsed(smtp)}
         assert len(smtp.box.envelopes) == 2
+
+
+def test_queued_messages_hold_no_personal_data_until_the_worker_renders_them(make_app, server):
+    """The outbox rows of a mailing name nobody while they wait: the address and name are read at send time."""
+    smtp = server()
+    app = _app(make_app, smtp)
+    with app.app_context():
+        campaign = _campaign()
+        kinds = _bulk(campaign, 5)
+        _send(_mailing(campaign))
+        assert mailings.advance() == 5
+        queued = db.session.execute(sa.select(OutboxMessage)).scalars().all()
+        assert len(queued) == 5 and all(m.status == OutboxStatus.QUEUED for m in queued)
+        assert [mailer.open_payload(m) for m in queued] == [{}] * 5  # decrypted: no address, no name
+        names = db.session.execute(sa.select(Signature.first_name)).scalars().all()
+        for message in queued:
+            assert not any(address.encode() in bytes(message.payload) for address in kinds["eligible"])
+            assert not any(name.encode() in bytes(message.payload) for name in names)
+        mailer.send_due()
+    assert sorted(str(m["To"]) for m in _parsed(smtp)) == sorted(kinds["eligible"])
 
 
 def test_names_are_escaped_in_the_html_and_plain_in_the_text(make_app, server):
