@@ -19,6 +19,7 @@ from flask_babel import get_locale
 from sqlalchemy import select
 from werkzeug.routing import BaseConverter, ValidationError
 
+from petition_app import audit
 from petition_app.extensions import db
 from petition_app.models import Campaign, CampaignTranslation, CampaignUpdate, CampaignUpdateTranslation
 from petition_app.models.translation import TRANSLATED_FIELDS
@@ -326,6 +327,43 @@ def delete_translation(translation: CampaignTranslation) -> None:
                 CampaignUpdateTranslation.language == translation.language)).scalars():
             db.session.delete(found)
     db.session.delete(translation)
+
+
+def _audit(action: str, campaign: Campaign, language: str) -> None:
+    audit.record(action, campaign.slug, campaign.organisation_id, f"{language} ({language_name(language, 'en')})")
+
+
+def write_version(campaign: Campaign, language: str, texts: dict[str, str],
+                  update_texts: dict[int, tuple[str, str]] | None = None, *, matches_source: bool = True
+                  ) -> CampaignTranslation:
+    """Add or edit the campaign's version in the language (see save_translation), audited, and commit.
+
+    A version that needed an update keeps needing it unless the editor says it matches the source (`matches_source`).
+    """
+    existing = translation_for(campaign, language)
+    keep = existing.source_fingerprint if (existing is not None and not matches_source
+                                           and needs_update(existing, campaign)) else None
+    saved = save_translation(campaign, language, texts, update_texts)
+    if keep is not None:  # still to be checked against the changed source
+        saved.source_fingerprint = keep
+    _audit("translation added" if existing is None else "translation edited", campaign, language)
+    db.session.commit()
+    return saved
+
+
+def confirm_version(translation: CampaignTranslation) -> None:
+    """Mark the version as saying what the current source says, audited, and commit."""
+    mark_up_to_date(translation)
+    _audit("translation marked up to date", translation.campaign, translation.language)
+    db.session.commit()
+
+
+def remove_version(translation: CampaignTranslation) -> None:
+    """Delete the version and its updates' translations, audited, and commit."""
+    campaign, language = translation.campaign, translation.language
+    delete_translation(translation)
+    _audit("translation deleted", campaign, language)
+    db.session.commit()
 
 
 # -- wiring ----------------------------------------------------------------------------------------------------------

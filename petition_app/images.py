@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, abort, current_app, request, send_from_directory
+from flask import Flask, abort, current_app, has_app_context, request, send_from_directory
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
@@ -201,21 +201,23 @@ def register_reference(check: Callable[[str], bool]) -> None:
     _reference_checks.append(check)
 
 
-def is_referenced(name: str) -> bool:
+def is_referenced(name: str, connection=None) -> bool:
+    """Whether a row names the picture (read through `connection` when given, else the session)."""
     from sqlalchemy import select
 
     from petition_app.extensions import db
     from petition_app.models import CampaignImage, OrganisationLogo
 
+    execute = (connection or db.session).execute
     for model in (CampaignImage, OrganisationLogo):
-        if db.session.execute(select(model.name).where(model.name == name).limit(1)).first():
+        if execute(select(model.name).where(model.name == name).limit(1)).first():
             return True
     return any(check(name) for check in _reference_checks)
 
 
-def release(name: str | None) -> int:
+def release(name: str | None, connection=None) -> int:
     """Delete a picture's files if no row names it any more (call after the commit that dropped the last one)."""
-    if not name or not re.fullmatch(r"[0-9a-f]{32}", name) or is_referenced(name):
+    if not name or not re.fullmatch(r"[0-9a-f]{32}", name) or is_referenced(name, connection):
         return 0
     removed = 0
     for path in media_dir().glob(f"{name}-*"):
@@ -223,6 +225,48 @@ def release(name: str | None) -> int:
             path.unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+# Files to release once the transaction ends: the replaced picture's after a commit, the new picture's after a
+# rollback (it was written before the transaction and no committed row names it). The session can run no SQL in
+# these events, so the check that nothing names the files reads through a connection of its own.
+_AFTER_COMMIT = "pictures_released_after_commit"
+_AFTER_ROLLBACK = "pictures_released_after_rollback"
+
+
+def release_after_commit(name: str | None) -> None:
+    """Release the picture's files once the current transaction commits (the old picture of a change)."""
+    from petition_app.extensions import db
+
+    if name:
+        db.session.info.setdefault(_AFTER_COMMIT, set()).add(name)
+
+
+def release_after_rollback(name: str | None) -> None:
+    """Release the picture's files if the current transaction rolls back (the new picture of a change)."""
+    from petition_app.extensions import db
+
+    if name:
+        db.session.info.setdefault(_AFTER_ROLLBACK, set()).add(name)
+
+
+def _release_all(names: set[str] | None) -> None:
+    from petition_app.extensions import db
+
+    if names and has_app_context():
+        with db.engine.connect() as connection:
+            for name in sorted(names):
+                release(name, connection)
+
+
+def _release_after_commit(session) -> None:
+    session.info.pop(_AFTER_ROLLBACK, None)
+    _release_all(session.info.pop(_AFTER_COMMIT, None))
+
+
+def _release_after_rollback(session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
+    _release_all(session.info.pop(_AFTER_ROLLBACK, None))
 
 
 def prune() -> int:
@@ -257,7 +301,18 @@ def _allow_large_upload() -> None:
         request.max_content_length = current_app.config["IMAGE_MAX_BYTES"] + UPLOAD_OVERHEAD
 
 
+_listening = False
+
+
 def init_app(app: Flask) -> None:
+    global _listening
+    if not _listening:  # the events are on the Session class: once per process, whatever the number of apps
+        from sqlalchemy import event
+        from sqlalchemy.orm import Session
+
+        event.listen(Session, "after_commit", _release_after_commit)
+        event.listen(Session, "after_rollback", _release_after_rollback)
+        _listening = True
     app.add_url_rule("/media/<filename>", "media", _serve_media)
     # First of all before-request functions: the CSRF check reads the form, and with it the whole body.
     app.before_request_funcs.setdefault(None, []).insert(0, _allow_large_upload)

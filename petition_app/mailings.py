@@ -26,7 +26,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 from sqlalchemy import func, insert, select, update
 
-from petition_app import mailer, tokens
+from petition_app import audit, mailer, tokens
 from petition_app.extensions import db
 from petition_app.models import (
     Campaign,
@@ -207,6 +207,60 @@ def _start(mailing: Mailing, campaign: Campaign) -> None:
     mailing.recipients = count_eligible(campaign, up_to)
     mailing.status = MailingStatus.SENDING
     mailing.started_at = _now()
+
+
+# -- an editor's finished steps: each one audited and committed; a refusal (MailingError) rolls back ------------------
+
+def _target(campaign: Campaign, mailing: Mailing) -> str:
+    return f"{campaign.slug} mailing {mailing.id}"
+
+
+def draft(campaign: Campaign, texts: dict[str, tuple[str, str]], user=None) -> Mailing:
+    """Write a new draft, audited, and commit."""
+    try:
+        mailing = create(campaign, texts, user)
+    except MailingError:
+        db.session.rollback()
+        raise
+    audit.record("mailing drafted", _target(campaign, mailing), campaign.organisation_id)
+    db.session.commit()
+    return mailing
+
+
+def edit_draft(mailing: Mailing, campaign: Campaign, texts: dict[str, tuple[str, str]]) -> None:
+    """Replace a draft's texts, audited, and commit."""
+    try:
+        update_texts(mailing, campaign, texts)
+    except MailingError:
+        db.session.rollback()
+        raise
+    audit.record("mailing changed", _target(campaign, mailing), campaign.organisation_id)
+    db.session.commit()
+
+
+def queue_test(mailing: Mailing, campaign: Campaign, language: str, address: str) -> None:
+    """Queue a test of the mail to the editor's own address, audited, and commit."""
+    try:
+        send_test(mailing, campaign, language, address)
+    except MailingError:
+        db.session.rollback()
+        raise
+    audit.record("mailing test sent", _target(campaign, mailing), campaign.organisation_id, f"language {language}")
+    db.session.commit()
+
+
+def set_status(mailing: Mailing, campaign: Campaign, to: MailingStatus) -> MailingStatus:
+    """Start, pause, resume or cancel, audited, and commit; returns the status it had before."""
+    before = mailing.status
+    try:
+        change_status(mailing, campaign, to)
+    except MailingError:
+        db.session.rollback()
+        raise
+    audit.record(f"mailing {before.value} → {to.value}", _target(campaign, mailing), campaign.organisation_id,
+                 f"{mailing.recipients} recipients" if before == MailingStatus.DRAFT else "")
+    db.session.commit()
+    return before
 
 
 # -- the worker's part ---------------------------------------------------------------------------------------------

@@ -45,6 +45,19 @@ def create(slug: str, name: str, *, actor: str | None = None) -> Organisation:
     return organisation
 
 
+def update_details(organisation: Organisation, name: str, website: str | None, description: str) -> list[str]:
+    """Change the public details (name, website, description), audited, and commit; returns the changed fields."""
+    new = {"name": name, "website": website or None, "description": description or ""}
+    changed = [key for key, value in new.items() if getattr(organisation, key) != value]
+    for key in changed:
+        setattr(organisation, key, new[key])
+    if changed:
+        audit.record("organisation details edited", organisation.slug, organisation.id,
+                     "fields: " + ", ".join(changed))
+    db.session.commit()
+    return changed
+
+
 def membership(organisation: Organisation, user: User) -> Membership | None:
     return db.session.execute(select(Membership).where(
         Membership.user_id == user.id, Membership.organisation_id == organisation.id)).scalar_one_or_none()

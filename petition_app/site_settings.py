@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 from flask import current_app, g, has_request_context
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from petition_app import pagecache
+from petition_app import audit, pagecache
 from petition_app.extensions import db
 from petition_app.models import SiteSetting
 
@@ -166,6 +166,24 @@ def save(values: dict[tuple[str, str], str]) -> list[str]:
         if key not in UNCACHED:
             changed.append(f"{key} ({language})" if language else key)
     db.session.flush()
+    return changed
+
+
+class SavedMeanwhile(Exception):
+    """Someone else saved the settings at the same moment; nothing of this change was kept."""
+
+
+def change(values: dict[tuple[str, str], str]) -> list[str]:
+    """Store the settings (see `save`), audit what changed, and commit; returns the changed ones.
+    SavedMeanwhile (rolled back) when a concurrent save took the same rows first."""
+    try:
+        changed = save(values)
+        if changed:
+            audit.record("site settings changed", detail="fields: " + ", ".join(changed))
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        raise SavedMeanwhile from error
     return changed
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from PIL import Image, PngImagePlugin
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
@@ -347,6 +348,30 @@ def test_replacing_and_removing_a_picture_deletes_files_nothing_uses(app, editor
     actions = db.session.execute(sa.select(AuditEntry.action).order_by(AuditEntry.id)).scalars().all()
     assert actions.count("campaign picture set") == 3 and "campaign picture removed" in actions
     assert "campaign picture description changed" in actions
+
+
+def test_a_picture_whose_commit_fails_leaves_no_files_behind_and_the_old_one_stays(app, editor):
+    client, campaign, _org = editor
+    media = Path(app.config["MEDIA_DIR"])
+    assert _post_picture(client, campaign, photo_with_gps()).status_code == 303
+    first = db.session.execute(sa.select(CampaignImage.name)).scalar_one()
+    path = f"/admin/campaigns/{campaign.id}/image"
+    form = {"csrf_token": csrf_token(client, path), "alt": "Another picture",
+            "picture": (io.BytesIO(photo_with_gps(orientation=1)), "photo.jpg")}
+
+    def refuse(session):
+        raise RuntimeError("the database refused the commit")
+
+    sa.event.listen(Session, "before_commit", refuse)
+    try:
+        assert client.post(path, data=form, content_type="multipart/form-data").status_code == 500
+    finally:
+        sa.event.remove(Session, "before_commit", refuse)
+    db.session.expire_all()
+    assert db.session.execute(sa.select(CampaignImage.name, CampaignImage.alt)).one() == (
+        first, "Activists hold a banner")
+    names = {p.name.split("-")[0] for p in media.glob("*-*")}
+    assert names == {first}  # the new picture's files were written, then deleted with the rollback
 
 
 def test_a_viewer_may_not_upload_and_the_pages_answer_404(app, editor):

@@ -1,7 +1,7 @@
 """Admin: a campaign's picture (editors) and an organisation's logo (owners): upload, preview, alt text, remove.
 
-Every upload goes through images.store_image (decoded, stripped of metadata, re-encoded); the old picture's files
-are deleted after the commit once nothing names them. Each change is in the audit log.
+Every upload goes through images.store_image (decoded, stripped of metadata, re-encoded); pictures.py makes the
+change, audits and commits it, and deletes the old picture's files once nothing names them.
 """
 
 from __future__ import annotations
@@ -14,12 +14,10 @@ from flask_wtf.file import FileField
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from petition_app import audit, images, sharecards
+from petition_app import images, pictures
 from petition_app.admin import bp
 from petition_app.admin.access import campaign_view, organisation_view
-from petition_app.extensions import db
-from petition_app.models import Campaign, CampaignImage, Organisation, OrganisationLogo, Role
-from petition_app.models.base import utcnow
+from petition_app.models import Campaign, Organisation, Role
 from petition_app.validators import NoControlCharacters, clean_text
 
 ACCEPT = "image/jpeg,image/png,image/webp"
@@ -54,22 +52,6 @@ def _upload(form, kind: str) -> images.StoredImage | None | bool:
         return False
 
 
-def _apply(row, stored: images.StoredImage) -> None:
-    row.name, row.width, row.height, row.widths = stored.name, stored.width, stored.height, stored.widths_text
-
-
-def _commit_then_release(old_name: str | None, new_name: str | None) -> None:
-    """Commit; then delete the old picture's files if nothing uses them (or the new one's if the commit failed)."""
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        images.release(new_name)
-        raise
-    if old_name and old_name != new_name:
-        images.release(old_name)
-
-
 @bp.route("/campaigns/<int:campaign_id>/image", methods=["GET", "POST"])
 @campaign_view(Role.EDITOR)
 def campaign_image(campaign: Campaign):
@@ -80,17 +62,7 @@ def campaign_image(campaign: Campaign):
         if stored is None and current is None:
             form.picture.errors = [*form.picture.errors, _("Choose a picture to upload.")]
         elif stored is not False:
-            old_name = current.name if current else None
-            row = current or CampaignImage(campaign_id=campaign.id)
-            if stored:
-                _apply(row, stored)
-            row.alt = form.alt.data
-            db.session.add(row)
-            campaign.updated_at = row.updated_at = utcnow()
-            action = "campaign picture set" if stored else "campaign picture description changed"
-            audit.record(action, campaign.slug, campaign.organisation_id, row.name)
-            _commit_then_release(old_name, stored.name if stored else None)
-            sharecards.forget(campaign.id)
+            pictures.set_campaign_picture(campaign, stored, form.alt.data)
             flash(_("The picture was saved."))
             return redirect(url_for("admin.campaign_image", campaign_id=campaign.id), code=303)
     status = 422 if request.method == "POST" else 200
@@ -102,12 +74,7 @@ def campaign_image(campaign: Campaign):
 def campaign_image_remove(campaign: Campaign):
     current = campaign.image
     if RemoveForm().validate_on_submit() and current is not None:
-        name = current.name
-        db.session.delete(current)
-        campaign.updated_at = utcnow()
-        audit.record("campaign picture removed", campaign.slug, campaign.organisation_id, name)
-        _commit_then_release(name, None)
-        sharecards.forget(campaign.id)
+        pictures.remove_campaign_picture(campaign)
         flash(_("The picture was removed."))
     return redirect(url_for("admin.campaign_image", campaign_id=campaign.id), code=303)
 
@@ -122,13 +89,7 @@ def organisation_logo(organisation: Organisation):
         if stored is None:
             form.picture.errors = [*form.picture.errors, _("Choose a picture to upload.")]
         elif stored is not False:
-            old_name = current.name if current else None
-            row = current or OrganisationLogo(organisation_id=organisation.id)
-            _apply(row, stored)
-            row.updated_at = utcnow()
-            db.session.add(row)
-            audit.record("organisation logo set", organisation.slug, organisation.id, row.name)
-            _commit_then_release(old_name, stored.name)
+            pictures.set_organisation_logo(organisation, stored)
             flash(_("The logo was saved."))
             return redirect(url_for("admin.organisation_logo", org_slug=organisation.slug), code=303)
     status = 422 if request.method == "POST" else 200
@@ -140,9 +101,6 @@ def organisation_logo(organisation: Organisation):
 def organisation_logo_remove(organisation: Organisation):
     current = organisation.logo
     if RemoveForm().validate_on_submit() and current is not None:
-        name = current.name
-        db.session.delete(current)
-        audit.record("organisation logo removed", organisation.slug, organisation.id, name)
-        _commit_then_release(name, None)
+        pictures.remove_organisation_logo(organisation)
         flash(_("The logo was removed."))
     return redirect(url_for("admin.organisation_logo", org_slug=organisation.slug), code=303)

@@ -95,13 +95,10 @@ def mailing_new(campaign: Campaign):
     form = mailing_form(campaign)
     if request.method == "POST" and "preview" not in request.form and form.validate():
         try:
-            mailing = mailings.create(campaign, _texts(form, campaign), current_user)
+            mailing = mailings.draft(campaign, _texts(form, campaign), current_user)
         except mailings.MailingError as error:
-            db.session.rollback()
             form.form_errors.append(str(error))
             return _render_form(campaign, form, None, 422)
-        audit.record("mailing drafted", f"{campaign.slug} mailing {mailing.id}", campaign.organisation_id)
-        db.session.commit()
         return redirect(url_for("admin.mailing", campaign_id=campaign.id, mailing_id=mailing.id), code=303)
     return _render_form(campaign, form, None, 422 if form.errors else 200)
 
@@ -120,13 +117,10 @@ def mailing_edit(campaign: Campaign, mailing_id: int):
     form = mailing_form(campaign, data=data)
     if request.method == "POST" and "preview" not in request.form and form.validate():
         try:
-            mailings.update_texts(mailing, campaign, _texts(form, campaign))
+            mailings.edit_draft(mailing, campaign, _texts(form, campaign))
         except mailings.MailingError as error:
-            db.session.rollback()
             form.form_errors.append(str(error))
             return _render_form(campaign, form, mailing, 422)
-        audit.record("mailing changed", f"{campaign.slug} mailing {mailing.id}", campaign.organisation_id)
-        db.session.commit()
         return redirect(url_for("admin.mailing", campaign_id=campaign.id, mailing_id=mailing.id), code=303)
     return _render_form(campaign, form, mailing, 422 if form.errors else 200)
 
@@ -177,14 +171,10 @@ def mailing_test(campaign: Campaign, mailing_id: int):
     mailing = _mailing_or_404(campaign, mailing_id)
     language = request.form.get("language", campaign.language)
     try:
-        mailings.send_test(mailing, campaign, language, current_user.email)
+        mailings.queue_test(mailing, campaign, language, current_user.email)
     except mailings.MailingError as error:
-        db.session.rollback()
         flash(str(error))
     else:
-        audit.record("mailing test sent", f"{campaign.slug} mailing {mailing.id}", campaign.organisation_id,
-                     f"language {language}")
-        db.session.commit()
         flash(_("A test was sent to %(address)s.", address=current_user.email))
     return redirect(url_for("admin.mailing", campaign_id=campaign.id, mailing_id=mailing.id, language=language),
                     code=303)
@@ -199,16 +189,11 @@ def mailing_status(campaign: Campaign, mailing_id: int):
         target = MailingStatus(request.form.get("to", ""))
     except ValueError:
         abort(400)
-    before = mailing.status
     try:
-        mailings.change_status(mailing, campaign, target)
+        before = mailings.set_status(mailing, campaign, target)
     except mailings.MailingError as error:
-        db.session.rollback()
         flash(str(error))
         return redirect(url_for("admin.mailing", campaign_id=campaign.id, mailing_id=mailing_id), code=303)
-    audit.record(f"mailing {before.value} → {target.value}", f"{campaign.slug} mailing {mailing.id}",
-                 campaign.organisation_id, f"{mailing.recipients} recipients" if before == MailingStatus.DRAFT else "")
-    db.session.commit()
     if before == MailingStatus.DRAFT:
         flash(_("Sending to %(num)s signers has started.", num=mailing.recipients))
     return redirect(url_for("admin.mailing", campaign_id=campaign.id, mailing_id=mailing.id), code=303)
@@ -219,8 +204,7 @@ def mailing_status(campaign: Campaign, mailing_id: int):
 def mailing_opted_in_csv(campaign: Campaign):
     """The confirmed signers who agreed to updates (sealed data stays sealed): for mailing from the organisation's
     own machine, where the private key opens it."""
-    audit.record("opted-in export downloaded", campaign.slug, campaign.organisation_id)
-    db.session.commit()
+    audit.log("opted-in export downloaded", campaign.slug, campaign.organisation_id)
     conditions = [Signature.campaign_id == campaign.id, Signature.consent_email.is_(True),
                   Signature.confirmed_at.is_not(None), Signature.email_hash.is_not(None)]
     response = Response(stream_with_context(exports.full_csv(campaign, conditions=conditions)), mimetype="text/csv")

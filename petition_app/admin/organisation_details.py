@@ -11,10 +11,9 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from petition_app import audit
+from petition_app import organisations
 from petition_app.admin import bp
 from petition_app.admin.access import organisation_view
-from petition_app.extensions import db
 from petition_app.models import Organisation, Role
 from petition_app.validators import NoControlCharacters, clean_text
 
@@ -38,25 +37,13 @@ class OrganisationDetailsForm(FlaskForm):
                                 render_kw={"rows": 6})
 
 
-def update_details(organisation: Organisation, name: str, website: str | None, description: str) -> list[str]:
-    """Change the public details; returns the names of the fields that changed (the caller commits)."""
-    new = {"name": name, "website": website or None, "description": description or ""}
-    changed = [key for key, value in new.items() if getattr(organisation, key) != value]
-    for key in changed:
-        setattr(organisation, key, new[key])
-    if changed:
-        audit.record("organisation details edited", organisation.slug, organisation.id,
-                     "fields: " + ", ".join(changed))
-    return changed
-
-
 @bp.route("/orgs/<org_slug>/details", methods=["GET", "POST"])
 @organisation_view(Role.OWNER)
 def organisation_details(organisation: Organisation):
     form = OrganisationDetailsForm(obj=organisation) if request.method == "GET" else OrganisationDetailsForm()
     if form.validate_on_submit():
-        changed = update_details(organisation, form.name.data, form.website.data, form.description.data)
-        db.session.commit()
+        changed = organisations.update_details(organisation, form.name.data, form.website.data,
+                                               form.description.data)
         flash(_("The details were saved.") if changed else _("Nothing was changed."))
         return redirect(url_for("admin.organisation", org_slug=organisation.slug), code=303)
     status = 422 if form.errors else 200

@@ -10,11 +10,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from wtforms import BooleanField, StringField
 from wtforms.validators import Length, ValidationError
 
-from petition_app import audit, site_logo, site_settings
+from petition_app import site_logo, site_settings
 from petition_app.admin import bp
 from petition_app.admin.access import superuser_view
 from petition_app.extensions import db
@@ -107,13 +106,9 @@ def site_settings_edit():
     form = settings_form(languages, None if request.method == "POST" else _form_data(languages))
     values = _submitted_values(form, languages)
     if values is not None:
-        changed = site_settings.save(values)
-        if changed:
-            audit.record("site settings changed", detail="fields: " + ", ".join(changed))
         try:
-            db.session.commit()
-        except IntegrityError:  # saved by someone else at the same moment
-            db.session.rollback()
+            changed = site_settings.change(values)
+        except site_settings.SavedMeanwhile:
             form.primary_colour.errors.append(_("Someone else saved the settings just now. Reload to see them."))
         else:
             flash(_("The settings were saved.") if changed else _("Nothing was changed."))

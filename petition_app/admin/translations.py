@@ -10,12 +10,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from petition_app import audit
 from petition_app import campaign_versions as translations
 from petition_app.admin import bp
 from petition_app.admin.access import campaign_view
 from petition_app.admin.campaign_forms import TEXT_MAX, MarkdownField, clean_multiline
-from petition_app.extensions import db
 from petition_app.markup import render_markdown
 from petition_app.models import Campaign, CampaignTranslation, Role
 from petition_app.models.translation import TRANSLATED_FIELDS
@@ -77,10 +75,6 @@ def _ui_name(language: str) -> str:
     return translations.language_name(language, str(get_locale()))
 
 
-def _label(language: str) -> str:
-    return f"{language} ({translations.language_name(language, 'en')})"
-
-
 @bp.get("/campaigns/<int:campaign_id>/translations")
 @campaign_view(Role.EDITOR)
 def campaign_translations(campaign: Campaign):
@@ -121,14 +115,7 @@ def translation_edit(campaign: Campaign, version: str):
         texts = {name: getattr(form, name).data or "" for name in TRANSLATED_FIELDS}
         update_texts = {u.id: (getattr(form, f"update_{u.id}_title").data or "",
                                getattr(form, f"update_{u.id}_body").data or "") for u in campaign.updates}
-        keep = translation.source_fingerprint if stale and not form.up_to_date.data else None
-        created = translation is None
-        saved = translations.save_translation(campaign, language, texts, update_texts)
-        if keep is not None:  # still to be checked against the changed source
-            saved.source_fingerprint = keep
-        audit.record("translation added" if created else "translation edited", campaign.slug,
-                     campaign.organisation_id, _label(language))
-        db.session.commit()
+        translations.write_version(campaign, language, texts, update_texts, matches_source=bool(form.up_to_date.data))
         flash(_("The version in %(language)s was saved.", language=_ui_name(language)))
         return redirect(url_for("admin.campaign_translations", campaign_id=campaign.id), code=303)
     previews = {name: render_markdown(getattr(form, name).data or "") for name in MARKDOWN_FIELDS}
@@ -147,9 +134,7 @@ def translation_edit(campaign: Campaign, version: str):
 def translation_up_to_date(campaign: Campaign, version: str):
     language = version
     translation = _translation_or_404(campaign, language)
-    translations.mark_up_to_date(translation)
-    audit.record("translation marked up to date", campaign.slug, campaign.organisation_id, _label(language))
-    db.session.commit()
+    translations.confirm_version(translation)
     flash(_("The version in %(language)s is marked as up to date.",
             language=_ui_name(language)))
     return redirect(url_for("admin.campaign_translations", campaign_id=campaign.id), code=303)
@@ -166,8 +151,6 @@ def translation_delete(campaign: Campaign, version: str):
     form = FlaskForm()
     if not form.validate_on_submit():
         abort(400)
-    translations.delete_translation(translation)
-    audit.record("translation deleted", campaign.slug, campaign.organisation_id, _label(language))
-    db.session.commit()
+    translations.remove_version(translation)
     flash(_("The version in %(language)s was deleted.", language=_ui_name(language)))
     return redirect(url_for("admin.campaign_translations", campaign_id=campaign.id), code=303)
