@@ -1,5 +1,5 @@
-"""Language choice: a campaign version's address, else the visitor's explicit choice (a cookie), else the browser's
-Accept-Language."""
+"""Language choice: a campaign version's address, else the visitor's explicit choice (a cookie), else the language
+a signer signed in (on the pages their mailed links open), else the browser's Accept-Language."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 
+import flask_babel
 import pycountry
 from babel import Locale, UnknownLocaleError
 from flask import current_app, g, request
@@ -76,7 +77,17 @@ def select_locale() -> str:
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in languages:
         return chosen
+    signer = g.get("signer_language")
+    if signer in languages:
+        return signer
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def prefer_signer_language(language: str | None) -> None:
+    """Show this request's page in the language the signer signed in (their mail was in it too), unless the visitor
+    chose another one; a page opened from a mailed link thus reads like the mail, whatever the browser's setting."""
+    g.signer_language = language
+    flask_babel.refresh()  # the locale may have been read already in this request
 
 
 @lru_cache(maxsize=1)

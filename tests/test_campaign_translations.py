@@ -133,6 +133,35 @@ def test_a_russian_version_made_in_the_admin_is_signed_counted_mailed_and_delive
     assert sorted(rows[1:]) == [["Ben", "Ivanova", "DE"], ["Анна", "Ivanova", "DE"]]  # one list, both versions
 
 
+def test_the_pages_a_mailed_link_opens_are_in_the_signers_language_whatever_the_browser_says(mail_app, smtp):
+    """Anna signed the Russian version and got her mail in Russian; her browser asks for English (a shared or a
+    borrowed device): the confirm and withdraw pages still read like her mail, unless she chooses a language."""
+    campaign = _translated(count_confirmed_only=False)
+    visitor = mail_app.test_client()
+    _sign(visitor, "/ru/campaigns/stop", "anna@example.org", "Анна")
+    mailer.send_due()
+    text = smtp.box.messages[0].get_body(("plain",)).get_content()
+    confirm, withdraw = (re.search(rf"http://localhost(/s/{kind}/\S+)", text).group(1) for kind in ("confirm", "withdraw"))
+
+    english_browser = mail_app.test_client()
+    english = {"Accept-Language": "en-GB,en;q=0.9"}
+    page = english_browser.get(confirm, headers=english).get_data(as_text=True)
+    assert '<html lang="ru">' in page and "<h1>Подтвердите подпись</h1>" in page and RU_TEXTS["title"] in page
+    token = csrf_token(english_browser, confirm)
+    done = english_browser.post(confirm, data={"csrf_token": token}, headers=english).get_data(as_text=True)
+    assert '<html lang="ru">' in done and "<h1>Ваша подпись подтверждена</h1>" in done
+    page = english_browser.get(withdraw, headers=english).get_data(as_text=True)
+    assert '<html lang="ru">' in page and "<h1>Удалить эту подпись?</h1>" in page
+
+    english_browser.set_cookie("lang", "en")  # she chose English with the language switcher
+    page = english_browser.get(withdraw, headers=english).get_data(as_text=True)
+    assert '<html lang="en">' in page and "<h1>Remove this signature?</h1>" in page
+    assert campaign.title in page
+    # A visitor without a signature behind the link gets the browser's language, as on any page.
+    invalid = mail_app.test_client().get("/s/confirm/not-a-token", headers=english).get_data(as_text=True)
+    assert '<html lang="en">' in invalid
+
+
 def _owner(org) -> str:
     make_user("owner@example.org", (org, Role.OWNER))
     return "owner@example.org"

@@ -12,6 +12,7 @@ from petition_app import tokens
 from petition_app.campaigns.queries import campaign_context, more_actions, public_campaign_or_404
 from petition_app.embed.origins import framing_origins
 from petition_app.extensions import csrf, db, htmx, limiter
+from petition_app.i18n import prefer_signer_language
 from petition_app.models import Campaign
 from petition_app.pagecache import cached_body
 from petition_app.signing.forms import SignForm
@@ -110,6 +111,7 @@ def confirm(token: str):
     signature = signature_for(token, tokens.CONFIRM)
     if signature is None:
         return render_template("signing/link_invalid.html"), 404
+    prefer_signer_language(signature.language)
     if request.method == "POST":
         service_confirm(signature)
     if request.method == "POST" or signature.confirmed_at is not None:
@@ -136,6 +138,7 @@ def withdraw(token: str):
     signature = signature_for(token, tokens.WITHDRAW)
     if signature is None:
         return render_template("signing/link_invalid.html"), 404
+    prefer_signer_language(signature.language)
     if request.method == "POST":
         campaign = db.session.get(Campaign, signature.campaign_id)
         service_withdraw(signature)
@@ -149,6 +152,7 @@ def unsubscribe(token: str):
     signature = signature_for(token, tokens.UNSUBSCRIBE)
     if signature is None:
         return render_template("signing/link_invalid.html"), 404
+    prefer_signer_language(signature.language)
     return _link_page("signing/unsubscribe.html", signature, token, done=not signature.consent_email)
 
 
@@ -159,5 +163,6 @@ def unsubscribe_post(token: str):
     signature = signature_for(token, tokens.UNSUBSCRIBE)
     if signature is None:
         return render_template("signing/link_invalid.html"), 404
+    prefer_signer_language(signature.language)
     service_unsubscribe(signature)
     return _link_page("signing/unsubscribe.html", signature, token, done=True)
