@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from collections.abc import Callable
+
+from flask import Flask, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -31,6 +34,12 @@ class DatabaseIdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+# Answers for errors raised before any blueprint is chosen (e.g. a 405 from routing) under an address prefix whose
+# feature answers in its own format (the API: problem documents); registered by that feature, so this module
+# imports none.
+PREFIX_HANDLERS: dict[str, Callable[[HTTPException], ResponseReturnValue]] = {}
+
+
 def render_error(status: int, detail: str | None = None):
     messages = _messages()
     title, text = messages.get(status, messages[400 if status < 500 else 500])
@@ -52,6 +61,9 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
+        for prefix, handler in PREFIX_HANDLERS.items():
+            if request.path.startswith(prefix):
+                return handler(error)
         body, status, *headers = render_error(error.code)
         # Keep what the exception says about itself (e.g. a 405's Allow), beside the fragment's own headers.
         extra = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}

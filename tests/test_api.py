@@ -161,8 +161,9 @@ def test_unknown_addresses_answer_problems_and_writes_are_not_allowed(client, ma
     delete = client.delete("/api/v1/campaigns/api-m")
 
     assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
-    for response in (post, delete):
-        assert response.status_code == 405
+    for response in (post, delete, client.put("/api/v1/campaigns/api-m/count"), client.patch("/api/v1/")):
+        assert response.status_code == 405 and response.mimetype == "application/problem+json"
+        assert response.get_json()["status"] == 405
         assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, redirect, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from petition_app import counts, fastpath
+from petition_app import counts, errors, fastpath
 from petition_app.api import resources
 from petition_app.api.openapi import openapi_document
 from petition_app.extensions import db, limiter
@@ -126,12 +126,21 @@ def unknown(rest: str):
 
 @bp.errorhandler(HTTPException)
 def http_problem(error: HTTPException):
+    """Any HTTP error of the API as a problem document; also those raised before the blueprint is chosen, such as
+    a write method's 405 (registered with the site's error handler for the API's addresses)."""
     status = error.code or 500
     headers = {}
     if status == 429:
         headers["Retry-After"] = "60"
-    detail = error.description if isinstance(error, BadParameter) else ""
+    if status == 405:
+        headers["Allow"] = ", ".join(sorted(set(error.valid_methods or ("GET",)) | {"HEAD", "OPTIONS"}))
+        detail = "This API is read-only."
+    else:
+        detail = error.description if isinstance(error, BadParameter) else ""
     return problem(status, error.name, detail, headers)
+
+
+errors.PREFIX_HANDLERS[bp.url_prefix + "/"] = http_problem
 
 
 @bp.errorhandler(Exception)
