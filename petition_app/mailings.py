@@ -24,7 +24,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from petition_app import audit, mailer, tokens
 from petition_app.extensions import db
@@ -326,12 +326,29 @@ def advance(now: datetime | None = None) -> int:
 _NAME, _LINK = "\x00first-name\x00", "\x00unsubscribe-url\x00"  # slots: NUL never reaches a stored text
 _RENDERED_MAX = 32
 
+# What the worker reads for each message, in one query: the signer, the mailing's state and what of the campaign
+# the rendered mail depends on. A mailing's versions cannot change once it is sent (only drafts are edited).
+_RECIPIENT = (
+    select(Signature.id, Signature.email, Signature.first_name, Signature.consent_email, Signature.confirmed_at,
+           Signature.email_hash, Mailing.status, Campaign.language, Campaign.title, Campaign.slug)
+    .select_from(Signature)
+    .join(Mailing, Mailing.id == bindparam("mailing_id"))
+    .join(Campaign, Campaign.id == Mailing.campaign_id)
+    .where(Signature.id == bindparam("signature_id"))
+)
 
-def _rendered(campaign: Campaign, version: MailingVersion, discreet: bool) -> tuple[str, str, str]:
-    """The mail of one version with slots for the name and the link: rendered once per pass, not once per signer."""
-    key = (version.language, version.subject, version.body, discreet, campaign.title, campaign.slug)
+
+def _rendered(mailing_id: int, language: str, discreet: bool, campaign_key: tuple) -> tuple[str, str, str] | None:
+    """The mail in the version for `language`, with slots for the name and the link: rendered once per mailing,
+    language and campaign title/address/language, not once per signer; None when no version can be sent."""
+    key = (mailing_id, language, discreet, campaign_key)
     cache = current_app.extensions.setdefault("mailing_renders", {})
     if key not in cache:
+        mailing = db.session.get(Mailing, mailing_id)
+        campaign = db.session.get(Campaign, mailing.campaign_id)
+        version = mailing.version_for(language, campaign.language)
+        if version is None:
+            return None
         if len(cache) >= _RENDERED_MAX:
             cache.clear()
         cache[key] = compose(campaign, version, _NAME, _LINK, discreet)
@@ -341,23 +358,25 @@ def _rendered(campaign: Campaign, version: MailingVersion, discreet: bool) -> tu
 def render_queued(message: OutboxMessage, payload: dict) -> dict | None:
     """Render a queued mailing message at send time; None when it must not go (unsubscribed, withdrawn, erased,
     unconfirmed, cancelled)."""
-    signature = db.session.get(Signature, message.signature_id) if message.signature_id is not None else None
-    mailing = db.session.get(Mailing, message.mailing_id) if message.mailing_id is not None else None
-    if signature is None or mailing is None or mailing.status == MailingStatus.CANCELLED:
+    if message.signature_id is None or message.mailing_id is None:
         return None
-    if not signature.consent_email or signature.confirmed_at is None or signature.email_hash is None:
+    signer = db.session.execute(
+        _RECIPIENT, {"mailing_id": message.mailing_id, "signature_id": message.signature_id}).first()
+    if signer is None or signer.status == MailingStatus.CANCELLED:
         return None
-    campaign = db.session.get(Campaign, mailing.campaign_id)
-    version = mailing.version_for(message.language, campaign.language) if campaign else None
-    if version is None:
+    if not signer.consent_email or signer.confirmed_at is None or signer.email_hash is None:
+        return None
+    rendered = _rendered(message.mailing_id, message.language, message.discreet,
+                         (signer.language, signer.title, signer.slug))
+    if rendered is None:
         return None
     unsubscribe_url = public_url("signing.unsubscribe", token=tokens.issue(
-        tokens.UNSUBSCRIBE, current_app.config["LINK_TOKEN_DAYS"], signature_id=signature.id))
-    subject, text, html = _rendered(campaign, version, message.discreet)
-    name = signature.first_name
+        tokens.UNSUBSCRIBE, current_app.config["LINK_TOKEN_DAYS"], signature_id=signer.id))
+    subject, text, html = rendered
+    name = signer.first_name
     text = text.replace(_NAME, name).replace(_LINK, unsubscribe_url)
     html = html.replace(_NAME, str(escape(name))).replace(_LINK, str(escape(unsubscribe_url)))
-    return {"to": signature.email, "subject": subject, "text": text, "html": html,
+    return {"to": signer.email, "subject": subject, "text": text, "html": html,
             "headers": mailer.unsubscribe_headers(unsubscribe_url)}
 
 
