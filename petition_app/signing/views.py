@@ -96,22 +96,33 @@ def _render_form(campaign, form, status: int):
 # A GET only shows a page with a button: mail scanners open links, and must not confirm or withdraw anything.
 
 
+def _link_signature(token: str, purpose: str):
+    """The signature a mailed link stands for, its page set in the signer's language; None for a dead link."""
+    signature = signature_for(token, purpose)
+    if signature is not None:
+        prefer_signer_language(signature.language)
+    return signature
+
+
+def _dead_link():
+    return render_template("signing/link_invalid.html"), 404
+
+
 def _link_page(template: str, signature, token: str, done: bool = False, status: int = 200, **extra):
     campaign = db.session.get(Campaign, signature.campaign_id) if signature is not None else None
     if campaign is not None:
         campaign = translations.localised(campaign, str(get_locale()))
     if signature is None and not done:
-        return render_template("signing/link_invalid.html"), 404
+        return _dead_link()
     return render_template(template, signature=signature, campaign=campaign, token=token, done=done, **extra), status
 
 
 @bp.route("/s/confirm/<token>", methods=["GET", "POST"])
 @limiter.limit(_sign_limit)
 def confirm(token: str):
-    signature = signature_for(token, tokens.CONFIRM)
+    signature = _link_signature(token, tokens.CONFIRM)
     if signature is None:
-        return render_template("signing/link_invalid.html"), 404
-    prefer_signer_language(signature.language)
+        return _dead_link()
     if request.method == "POST":
         service_confirm(signature)
     if request.method == "POST" or signature.confirmed_at is not None:
@@ -135,10 +146,9 @@ def _confirmed_page(signature, token: str) -> str:
 @bp.route("/s/withdraw/<token>", methods=["GET", "POST"])
 @limiter.limit(_sign_limit)
 def withdraw(token: str):
-    signature = signature_for(token, tokens.WITHDRAW)
+    signature = _link_signature(token, tokens.WITHDRAW)
     if signature is None:
-        return render_template("signing/link_invalid.html"), 404
-    prefer_signer_language(signature.language)
+        return _dead_link()
     if request.method == "POST":
         campaign = db.session.get(Campaign, signature.campaign_id)
         service_withdraw(signature)
@@ -149,10 +159,9 @@ def withdraw(token: str):
 @bp.get("/s/unsubscribe/<token>")
 @limiter.limit(_sign_limit)
 def unsubscribe(token: str):
-    signature = signature_for(token, tokens.UNSUBSCRIBE)
+    signature = _link_signature(token, tokens.UNSUBSCRIBE)
     if signature is None:
-        return render_template("signing/link_invalid.html"), 404
-    prefer_signer_language(signature.language)
+        return _dead_link()
     return _link_page("signing/unsubscribe.html", signature, token, done=not signature.consent_email)
 
 
@@ -160,9 +169,8 @@ def unsubscribe(token: str):
 @csrf.exempt  # RFC 8058 one-click: the mail client posts without cookies; the token in the URL authorises it
 @limiter.limit(_sign_limit)
 def unsubscribe_post(token: str):
-    signature = signature_for(token, tokens.UNSUBSCRIBE)
+    signature = _link_signature(token, tokens.UNSUBSCRIBE)
     if signature is None:
-        return render_template("signing/link_invalid.html"), 404
-    prefer_signer_language(signature.language)
+        return _dead_link()
     service_unsubscribe(signature)
     return _link_page("signing/unsubscribe.html", signature, token, done=True)
