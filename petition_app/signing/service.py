@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from sqlalchemy import bindparam, delete, func, select, text, update
 
-from petition_app import counts, mailer, sealing, tokens, webhooks
+from petition_app import counts, mailer, sealing, tokens, webhooks, write_lock
 from petition_app.db_setup import checkpoint_wal
 from petition_app.extensions import db
 from petition_app.models import Campaign, CampaignStatus, OutboxMessage, Signature, Token
@@ -67,7 +67,7 @@ def sign(campaign: Campaign, data: SignatureInput) -> Outcome:
         sealed = sealing.seal(public_key, personal)
         personal = {"first_name": "", "last_name": "", "email": "", "phone": None}
     hashed = email_hash(data.email)
-    inserted = _insert_unless_signed({
+    values = {
         "campaign_id": campaign.id,
         **personal,
         "sealed": sealed,
@@ -79,26 +79,28 @@ def sign(campaign: Campaign, data: SignatureInput) -> Outcome:
         "language": data.language,
         "created_at": coarse_now(),
         "repeat_mails": 0,
-    })
-    counted = inserted and not campaign.count_confirmed_only
-    if counted:
-        counts.add(campaign.id, 1)
-    signature = db.session.execute(
-        select(Signature).where(Signature.campaign_id == campaign.id, Signature.email_hash == hashed)
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if signature is not None:
-        allowed = _may_mail(campaign, signature, repeat=not inserted)
-        kind = "confirm" if signature.confirmed_at is None else "already_signed"
-        # A limited repeat writes its mail too and then undoes it, so that it costs what a mail costs.
-        savepoint = db.session.begin_nested()
-        _enqueue_signature_mail(kind, campaign, signature, address, data.first_name)
-        db.session.flush()
-        if allowed:
-            savepoint.commit()
-        else:
-            savepoint.rollback()
-    db.session.commit()
+    }
+    with write_lock.serialised():  # everything from here to the commit is the write transaction
+        inserted = _insert_unless_signed(values)
+        counted = inserted and not campaign.count_confirmed_only
+        if counted:
+            counts.add(campaign.id, 1)
+        signature = db.session.execute(
+            select(Signature).where(Signature.campaign_id == campaign.id, Signature.email_hash == hashed)
+            .execution_options(populate_existing=True)
+        ).scalar_one_or_none()
+        if signature is not None:
+            allowed = _may_mail(campaign, signature, repeat=not inserted)
+            kind = "confirm" if signature.confirmed_at is None else "already_signed"
+            # A limited repeat writes its mail too and then undoes it, so that it costs what a mail costs.
+            savepoint = db.session.begin_nested()
+            _enqueue_signature_mail(kind, campaign, signature, address, data.first_name)
+            db.session.flush()
+            if allowed:
+                savepoint.commit()
+            else:
+                savepoint.rollback()
+        db.session.commit()
     # The cached counter catches up within COUNTER_CACHE_SECONDS: no cache stampede per signature.
     return Outcome.SIGNED if inserted else Outcome.DUPLICATE
 
@@ -173,17 +175,19 @@ def signature_for(raw_token: str, purpose: str) -> Signature | None:
 def confirm(signature: Signature) -> None:
     """Confirm a signature; confirming again changes nothing."""
     table = Signature.__table__  # Core statements: no ORM bookkeeping in every confirmation
-    result = db.session.execute(
-        update(table).where(table.c.id == signature.id, table.c.confirmed_at.is_(None))
-        .values(confirmed_at=coarse_now())
-    )
     campaign_id = signature.campaign_id
-    if result.rowcount == 1 and db.session.execute(
-            select(Campaign.__table__.c.count_confirmed_only).where(Campaign.__table__.c.id == campaign_id)).scalar():
-        counts.add(campaign_id, 1)
-    if result.rowcount == 1:
-        webhooks.signature_confirmed(signature.id)
-    db.session.commit()
+    with write_lock.serialised():
+        result = db.session.execute(
+            update(table).where(table.c.id == signature.id, table.c.confirmed_at.is_(None))
+            .values(confirmed_at=coarse_now())
+        )
+        if result.rowcount == 1 and db.session.execute(
+                select(Campaign.__table__.c.count_confirmed_only).where(Campaign.__table__.c.id == campaign_id)
+        ).scalar():
+            counts.add(campaign_id, 1)
+        if result.rowcount == 1:
+            webhooks.signature_confirmed(signature.id)
+        db.session.commit()
     db.session.refresh(signature)
 
 
