@@ -350,13 +350,20 @@ def _signature_data(signature: Signature) -> dict:
 
 def signature_confirmed(signature_id: int) -> int:
     """Queue `signature.confirmed` for a signature confirmed in this transaction; returns how many deliveries."""
-    signature = db.session.get(Signature, signature_id, populate_existing=True)
-    if signature is None or signature.confirmed_at is None:  # never an event for an unconfirmed signature
+    signatures, campaigns = Signature.__table__, Campaign.__table__
+    # One Core read first: most organisations have no endpoint, and every confirmation runs this.
+    found = db.session.execute(
+        select(campaigns.c.organisation_id, signatures.c.confirmed_at)
+        .join_from(signatures, campaigns, campaigns.c.id == signatures.c.campaign_id)
+        .where(signatures.c.id == signature_id)
+    ).one_or_none()
+    if found is None or found.confirmed_at is None:  # never an event for an unconfirmed signature
         return 0
-    organisation_id, common = _campaign_data(signature.campaign_id)
-    endpoints = _subscribed(organisation_id, SIGNATURE_CONFIRMED)
+    endpoints = _subscribed(found.organisation_id, SIGNATURE_CONFIRMED)
     if not endpoints:
         return 0
+    signature = db.session.get(Signature, signature_id, populate_existing=True)
+    _organisation_id, common = _campaign_data(signature.campaign_id)
     at = coarse_now()  # as coarse as the signature's own times
     rows = []
     for endpoint in endpoints:

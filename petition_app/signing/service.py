@@ -168,8 +168,14 @@ def _may_mail(campaign: Campaign, signature: Signature, repeat: bool) -> bool:
 
 
 def signature_for(raw_token: str, purpose: str) -> Signature | None:
-    token = tokens.find(raw_token, purpose)
-    return db.session.get(Signature, token.signature_id) if token and token.signature_id else None
+    """The signature a live link token of this purpose belongs to (one query: every link click runs it)."""
+    if not raw_token or len(raw_token) > 100:
+        return None
+    return db.session.execute(
+        select(Signature).join(Token, Token.signature_id == Signature.id)
+        .where(Token.token_hash == tokens.token_hash(raw_token), Token.purpose == purpose,
+               Token.expires_at > datetime.now(timezone.utc))
+    ).scalar_one_or_none()
 
 
 def confirm(signature: Signature) -> None:
@@ -187,8 +193,7 @@ def confirm(signature: Signature) -> None:
             counts.add(campaign_id, 1)
         if result.rowcount == 1:
             webhooks.signature_confirmed(signature.id)
-        db.session.commit()
-    db.session.refresh(signature)
+        db.session.commit()  # expires `signature`: read again only if the caller reads it
 
 
 def withdraw(signature: Signature) -> None:
