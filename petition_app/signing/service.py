@@ -41,18 +41,11 @@ class SignatureInput:
     language: str = "en"
 
 
-def _enqueue_signature_mail(kind: str, campaign: Campaign, signature: Signature, address: str, first_name: str) -> None:
-    """Queue a signer's mail; the worker renders it and issues its links (see mailer.enqueue_signature_mail)."""
-    mailer.enqueue_signature_mail(kind, campaign, signature, address, first_name)
-    table = Signature.__table__
-    db.session.execute(update(table).where(table.c.id == signature.id).values(notified_at=coarse_now()))
-
-
 def sign(campaign: Campaign, data: SignatureInput) -> Outcome:
     """Store a signature (or find the one this address made), count it and queue one mail, in one transaction.
 
     A new and a repeated signature do the same work (one INSERT ... ON CONFLICT DO NOTHING, one read of the row,
-    one update of it, one mail written in a savepoint) and get the same answer: neither the page, nor the count,
+    one update of it, one INSERT of the mail that inserts nothing when a limit refuses it) and get the same answer: neither the page, nor the count,
     nor the time taken may tell a visitor whether the address had signed. The address's owner gets the mail that
     fits: the confirmation (with a fresh link) while unconfirmed, else "you have already signed".
     """
@@ -80,6 +73,7 @@ def sign(campaign: Campaign, data: SignatureInput) -> Outcome:
         "created_at": coarse_now(),
         "repeat_mails": 0,
     }
+    payload = mailer.seal_payload({"to": address, "first_name": data.first_name})  # outside the write lock
     with write_lock.serialised():  # everything from here to the commit is the write transaction
         inserted = _insert_unless_signed(values)
         counted = inserted and not campaign.count_confirmed_only
@@ -92,14 +86,9 @@ def sign(campaign: Campaign, data: SignatureInput) -> Outcome:
         if signature is not None:
             allowed = _may_mail(campaign, signature, repeat=not inserted)
             kind = "confirm" if signature.confirmed_at is None else "already_signed"
-            # A limited repeat writes its mail too and then undoes it, so that it costs what a mail costs.
-            savepoint = db.session.begin_nested()
-            _enqueue_signature_mail(kind, campaign, signature, address, data.first_name)
-            db.session.flush()
-            if allowed:
-                savepoint.commit()
-            else:
-                savepoint.rollback()
+            # A limited repeat runs the mail's INSERT too (inserting nothing), so that it costs what a mail costs.
+            mailer.enqueue_signature_mail(kind, campaign, signature, address, data.first_name, send=allowed,
+                                          payload=payload)
         db.session.commit()
     # The cached counter catches up within COUNTER_CACHE_SECONDS: no cache stampede per signature.
     return Outcome.SIGNED if inserted else Outcome.DUPLICATE
@@ -159,9 +148,11 @@ def _may_mail(campaign: Campaign, signature: Signature, repeat: bool) -> bool:
     same_state = column.is_(None) if signature.repeat_day is None else column == signature.repeat_day
     # Compare-and-set: of two attempts at the same moment only one counts, so the limit holds under concurrency.
     table = Signature.__table__  # a Core UPDATE: no ORM bookkeeping in every signing request
+    # notified_at (when the address was last mailed) moves in the same statement when the mail is allowed.
+    notified = coarse_now() if allowed else signature.notified_at
     claimed = db.session.execute(
         update(table).where(table.c.id == signature.id, table.c.repeat_mails == signature.repeat_mails, same_state)
-        .values(repeat_day=day, repeat_mails=mails)
+        .values(repeat_day=day, repeat_mails=mails, notified_at=notified)
     ).rowcount == 1
     cache.set(key, 1, REPEAT_QUIET_SECONDS)
     return allowed and claimed
