@@ -350,16 +350,15 @@ def _signature_data(signature: Signature) -> dict:
 
 def signature_confirmed(signature_id: int) -> int:
     """Queue `signature.confirmed` for a signature confirmed in this transaction; returns how many deliveries."""
-    signatures, campaigns = Signature.__table__, Campaign.__table__
-    # One Core read first: most organisations have no endpoint, and every confirmation runs this.
-    found = db.session.execute(
-        select(campaigns.c.organisation_id, signatures.c.confirmed_at)
-        .join_from(signatures, campaigns, campaigns.c.id == signatures.c.campaign_id)
-        .where(signatures.c.id == signature_id)
-    ).one_or_none()
-    if found is None or found.confirmed_at is None:  # never an event for an unconfirmed signature
-        return 0
-    endpoints = _subscribed(found.organisation_id, SIGNATURE_CONFIRMED)
+    # One read in the usual case (no endpoint): the endpoints of the signature's organisation, if it is confirmed.
+    endpoints = [endpoint for endpoint in db.session.execute(
+        select(WebhookEndpoint)
+        .join(Campaign, Campaign.organisation_id == WebhookEndpoint.organisation_id)
+        .join(Signature, Signature.campaign_id == Campaign.id)
+        .where(Signature.id == signature_id, Signature.confirmed_at.is_not(None),  # never for an unconfirmed one
+               WebhookEndpoint.enabled.is_(True))
+        .order_by(WebhookEndpoint.id)
+    ).scalars() if SIGNATURE_CONFIRMED in endpoint.event_types]
     if not endpoints:
         return 0
     signature = db.session.get(Signature, signature_id, populate_existing=True)

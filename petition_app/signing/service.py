@@ -178,11 +178,8 @@ def confirm(signature: Signature) -> None:
             update(table).where(table.c.id == signature.id, table.c.confirmed_at.is_(None))
             .values(confirmed_at=coarse_now())
         )
-        if result.rowcount == 1 and db.session.execute(
-                select(Campaign.__table__.c.count_confirmed_only).where(Campaign.__table__.c.id == campaign_id)
-        ).scalar():
-            counts.add(campaign_id, 1)
         if result.rowcount == 1:
+            counts.add_confirmation(campaign_id)  # moves the count if the campaign counts confirmed ones only
             webhooks.signature_confirmed(signature.id)
         db.session.commit()  # expires `signature`: read again only if the caller reads it
 
