@@ -163,13 +163,13 @@ def discreet_sender() -> str:
     return formataddr((current_app.config["DISCREET_SENDER_NAME"], address))
 
 
-def enqueue_signature_mail(kind: str, campaign: Campaign, signature: Signature, address: str,
+def enqueue_signature_mail(kind: str, campaign: Campaign, signature, address: str,
                            first_name: str, *, send: bool = True, payload: bytes | None = None) -> None:
     """Queue a signer's mail with only what the worker needs; it renders the mail and issues its links.
 
     One INSERT ... SELECT ... WHERE :send, compiled once: with `send` false it runs the same statement and inserts
-    nothing, so a mail refused by a limit costs what a mail costs. `payload` is the sealed personal data
-    (seal_payload), made before the caller's write transaction when it has one.
+    nothing, so a mail refused by a limit costs what a mail costs. `signature` is the Signature or its row (id and
+    language are read); `payload` the sealed personal data (seal_payload), made before the write transaction.
     """
     if kind not in SIGNER_MAILS:
         raise ValueError(f"not a signer's mail: {kind}")
