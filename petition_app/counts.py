@@ -150,6 +150,22 @@ def add(campaign_id: int, delta: int) -> None:
         db.session.execute(_upsert_statement(), {"campaign_id": campaign_id, "shard": shard, "n": delta})
 
 
+_CONFIRMATION = text(
+    "INSERT INTO campaign_counts (campaign_id, shard, n) "
+    "SELECT id, :shard, 1 FROM campaigns WHERE id = :campaign_id AND count_confirmed_only "
+    "ON CONFLICT (campaign_id, shard) DO UPDATE SET n = campaign_counts.n + excluded.n"
+)
+
+
+def add_confirmation(campaign_id: int) -> None:
+    """Count a confirmation when the campaign counts confirmed signatures only: one statement, no read before it.
+
+    SQL: INSERT INTO campaign_counts (campaign_id, shard, n) SELECT id, :shard, 1 FROM campaigns
+         WHERE id = :id AND count_confirmed_only ON CONFLICT (campaign_id, shard) DO UPDATE SET n = n + 1
+    """
+    db.session.execute(_CONFIRMATION, {"campaign_id": campaign_id, "shard": secrets.randbelow(_shards())})
+
+
 def recount(campaign: Campaign) -> int:
     """Fold a campaign's shards into its base and repair the count from its rows; returns the corrected count.
 

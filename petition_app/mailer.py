@@ -37,7 +37,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from nacl.exceptions import CryptoError
 from nacl.secret import SecretBox
-from sqlalchemy import DateTime, case, func, insert, literal, or_, select, update
+from sqlalchemy import Boolean, DateTime, bindparam, case, func, literal, or_, select, text, update
 
 from petition_app import audit, site_settings, tokens
 from petition_app.campaign_versions import localised, version_url
@@ -164,22 +164,42 @@ def discreet_sender() -> str:
     return formataddr((current_app.config["DISCREET_SENDER_NAME"], address))
 
 
-def enqueue_signature_mail(kind: str, campaign: Campaign, signature: Signature, address: str,
-                           first_name: str) -> None:
+def enqueue_signature_mail(kind: str, campaign: Campaign, signature, address: str,
+                           first_name: str, *, send: bool = True, payload: bytes | None = None) -> None:
     """Queue a signer's mail with only what the worker needs; it renders the mail and issues its links.
 
-    One Core INSERT (compiled once, then cached), not an ORM object through the unit of work: this runs in every
-    signing request."""
+    One INSERT ... SELECT ... WHERE :send, compiled once: with `send` false it runs the same statement and inserts
+    nothing, so a mail refused by a limit costs what a mail costs. `signature` is the Signature or its row (id and
+    language are read); `payload` the sealed personal data (seal_payload), made before the write transaction.
+    """
     if kind not in SIGNER_MAILS:
         raise ValueError(f"not a signer's mail: {kind}")
     now = coarse_now()
-    db.session.execute(insert(OutboxMessage.__table__), {
-        "kind": kind, "language": signature.language, "message_id": new_message_id(), "campaign_id": campaign.id,
-        "signature_id": signature.id, "discreet": bool(campaign.discreet_mail),
+    db.session.execute(_signer_mail_statement(), {
+        "kind": kind, "status": OutboxStatus.QUEUED, "language": signature.language,
+        "message_id": new_message_id(), "campaign_id": campaign.id, "signature_id": signature.id,
+        "discreet": bool(campaign.discreet_mail),
         "sender": discreet_sender() if campaign.discreet_mail else default_sender(signature.language),
-        "payload": seal_payload({"to": address, "first_name": first_name}), "created_at": now,
-        "next_attempt_at": now,
+        "payload": payload if payload is not None else seal_payload({"to": address, "first_name": first_name}),
+        "attempts": 0, "last_error": "", "created_at": now, "next_attempt_at": now, "send": send,
     })
+
+
+_SIGNER_MAIL_COLUMNS = ("kind", "status", "language", "message_id", "campaign_id", "signature_id", "discreet",
+                        "sender", "payload", "attempts", "last_error", "created_at", "next_attempt_at")
+_SIGNER_MAIL: list = []
+
+
+def _signer_mail_statement():
+    """INSERT INTO outbox (...) SELECT :kind, ... WHERE :send; the same SQL on SQLite and PostgreSQL, built once."""
+    if not _SIGNER_MAIL:
+        table = OutboxMessage.__table__
+        _SIGNER_MAIL.append(text(
+            f"INSERT INTO outbox ({', '.join(_SIGNER_MAIL_COLUMNS)}) "  # noqa: S608 (constant column names)
+            f"SELECT {', '.join(':' + name for name in _SIGNER_MAIL_COLUMNS)} WHERE :send"
+        ).bindparams(*(bindparam(name, type_=table.c[name].type) for name in _SIGNER_MAIL_COLUMNS),
+                     bindparam("send", type_=Boolean())))
+    return _SIGNER_MAIL[0]
 
 
 def signer_links(signature: Signature) -> dict[str, str]:

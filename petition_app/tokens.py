@@ -15,7 +15,8 @@ from petition_app.privacy import coarse_now
 CONFIRM, WITHDRAW, UNSUBSCRIBE = "confirm", "withdraw", "unsubscribe"
 
 
-def _hash(raw: str) -> str:
+def token_hash(raw: str) -> str:
+    """What the database keeps of a raw token."""
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -27,7 +28,7 @@ def issue(purpose: str, days: int, **owner) -> str:
     """
     raw = secrets.token_urlsafe(32)
     now = coarse_now() if owner.get("signature_id") is not None else datetime.now(timezone.utc)
-    db.session.add(Token(token_hash=_hash(raw), purpose=purpose, created_at=now,
+    db.session.add(Token(token_hash=token_hash(raw), purpose=purpose, created_at=now,
                          expires_at=now + timedelta(days=days), **owner))
     return raw
 
@@ -36,7 +37,7 @@ def find(raw: str, purpose: str) -> Token | None:
     """The live token with this value and purpose, or None (unknown, expired, malformed or for another purpose)."""
     if not raw or len(raw) > 100:
         return None
-    token = db.session.execute(select(Token).where(Token.token_hash == _hash(raw))).scalar_one_or_none()
+    token = db.session.execute(select(Token).where(Token.token_hash == token_hash(raw))).scalar_one_or_none()
     if token is None or token.purpose != purpose:
         return None
     return token if token.expires_at > datetime.now(timezone.utc) else None

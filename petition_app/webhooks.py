@@ -350,13 +350,19 @@ def _signature_data(signature: Signature) -> dict:
 
 def signature_confirmed(signature_id: int) -> int:
     """Queue `signature.confirmed` for a signature confirmed in this transaction; returns how many deliveries."""
-    signature = db.session.get(Signature, signature_id, populate_existing=True)
-    if signature is None or signature.confirmed_at is None:  # never an event for an unconfirmed signature
-        return 0
-    organisation_id, common = _campaign_data(signature.campaign_id)
-    endpoints = _subscribed(organisation_id, SIGNATURE_CONFIRMED)
+    # One read in the usual case (no endpoint): the endpoints of the signature's organisation, if it is confirmed.
+    endpoints = [endpoint for endpoint in db.session.execute(
+        select(WebhookEndpoint)
+        .join(Campaign, Campaign.organisation_id == WebhookEndpoint.organisation_id)
+        .join(Signature, Signature.campaign_id == Campaign.id)
+        .where(Signature.id == signature_id, Signature.confirmed_at.is_not(None),  # never for an unconfirmed one
+               WebhookEndpoint.enabled.is_(True))
+        .order_by(WebhookEndpoint.id)
+    ).scalars() if SIGNATURE_CONFIRMED in endpoint.event_types]
     if not endpoints:
         return 0
+    signature = db.session.get(Signature, signature_id, populate_existing=True)
+    _organisation_id, common = _campaign_data(signature.campaign_id)
     at = coarse_now()  # as coarse as the signature's own times
     rows = []
     for endpoint in endpoints:

@@ -7,7 +7,7 @@ from sqlalchemy.engine.default import DefaultExecutionContext
 
 from petition_app import tokens
 from petition_app.extensions import db
-from petition_app.models import Campaign, Signature
+from petition_app.models import Campaign, OutboxMessage, Signature
 from tests.conftest import sign_data
 
 BROWSER = {"Origin": "null", "Sec-Fetch-Site": "same-origin"}
@@ -90,3 +90,19 @@ def test_confirmations_share_one_rendered_page_and_compile_nothing(make_app):
         assert not any(text.startswith("SELECT campaigns.id") for text, _hit in recorder.statements)
         db.session.expire_all()
         assert db.session.get(Campaign, campaign.id).signature_count == 3
+
+
+def test_a_repeat_refused_a_mail_runs_the_same_statements_as_one_that_gets_it(client, make_campaign):
+    campaign = make_campaign(slug="again", count_confirmed_only=False)
+    data = sign_data(client, "again")
+    assert client.post("/campaigns/again/sign", data=data, headers=BROWSER).status_code == 303
+    runs = []
+    for _attempt in range(2):  # the first repeat of a day is mailed; the next one, within minutes, is not
+        with Recorder() as recorder:
+            assert client.post("/campaigns/again/sign", data=data, headers=BROWSER).status_code == 303
+        runs.append([text for text, _hit in recorder.statements])
+    assert runs[0] == runs[1]
+    assert any(text.startswith("INSERT INTO outbox") for text in runs[1])
+    queued = db.session.execute(sa.select(sa.func.count()).select_from(OutboxMessage)
+                                .where(OutboxMessage.campaign_id == campaign.id)).scalar_one()
+    assert queued == 2  # the signature's confirmation and the first repeat's mail

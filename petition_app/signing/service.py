@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from sqlalchemy import bindparam, delete, func, select, text, update
 
-from petition_app import counts, mailer, sealing, tokens, webhooks
+from petition_app import counts, mailer, sealing, tokens, webhooks, write_lock
 from petition_app.db_setup import checkpoint_wal
 from petition_app.extensions import db
 from petition_app.models import Campaign, CampaignStatus, OutboxMessage, Signature, Token
@@ -41,19 +41,12 @@ class SignatureInput:
     language: str = "en"
 
 
-def _enqueue_signature_mail(kind: str, campaign: Campaign, signature: Signature, address: str, first_name: str) -> None:
-    """Queue a signer's mail; the worker renders it and issues its links (see mailer.enqueue_signature_mail)."""
-    mailer.enqueue_signature_mail(kind, campaign, signature, address, first_name)
-    table = Signature.__table__
-    db.session.execute(update(table).where(table.c.id == signature.id).values(notified_at=coarse_now()))
-
-
 def sign(campaign: Campaign, data: SignatureInput) -> Outcome:
     """Store a signature (or find the one this address made), count it and queue one mail, in one transaction.
 
     A new and a repeated signature do the same work (one INSERT ... ON CONFLICT DO NOTHING, one read of the row,
-    one update of it, one mail written in a savepoint) and get the same answer: neither the page, nor the count,
-    nor the time taken may tell a visitor whether the address had signed. The address's owner gets the mail that
+    one update of it, one INSERT of the mail that inserts nothing when a limit refuses it) and get the same answer:
+    neither the page, nor the count, nor the time taken may tell a visitor whether the address had signed. The address's owner gets the mail that
     fits: the confirmation (with a fresh link) while unconfirmed, else "you have already signed".
     """
     if not campaign.is_open:
@@ -67,7 +60,7 @@ def sign(campaign: Campaign, data: SignatureInput) -> Outcome:
         sealed = sealing.seal(public_key, personal)
         personal = {"first_name": "", "last_name": "", "email": "", "phone": None}
     hashed = email_hash(data.email)
-    inserted = _insert_unless_signed({
+    values = {
         "campaign_id": campaign.id,
         **personal,
         "sealed": sealed,
@@ -79,26 +72,21 @@ def sign(campaign: Campaign, data: SignatureInput) -> Outcome:
         "language": data.language,
         "created_at": coarse_now(),
         "repeat_mails": 0,
-    })
-    counted = inserted and not campaign.count_confirmed_only
-    if counted:
-        counts.add(campaign.id, 1)
-    signature = db.session.execute(
-        select(Signature).where(Signature.campaign_id == campaign.id, Signature.email_hash == hashed)
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if signature is not None:
-        allowed = _may_mail(campaign, signature, repeat=not inserted)
-        kind = "confirm" if signature.confirmed_at is None else "already_signed"
-        # A limited repeat writes its mail too and then undoes it, so that it costs what a mail costs.
-        savepoint = db.session.begin_nested()
-        _enqueue_signature_mail(kind, campaign, signature, address, data.first_name)
-        db.session.flush()
-        if allowed:
-            savepoint.commit()
-        else:
-            savepoint.rollback()
-    db.session.commit()
+    }
+    payload = mailer.seal_payload({"to": address, "first_name": data.first_name})  # outside the write lock
+    with write_lock.serialised():  # everything from here to the commit is the write transaction
+        inserted = _insert_unless_signed(values)
+        counted = inserted and not campaign.count_confirmed_only
+        if counted:
+            counts.add(campaign.id, 1)
+        signature = db.session.execute(_state_statement(), {"campaign_id": campaign.id, "email_hash": hashed}).first()
+        if signature is not None:
+            allowed = _may_mail(campaign, signature, repeat=not inserted)
+            kind = "confirm" if signature.confirmed_at is None else "already_signed"
+            # A limited repeat runs the mail's INSERT too (inserting nothing), so that it costs what a mail costs.
+            mailer.enqueue_signature_mail(kind, campaign, signature, address, data.first_name, send=allowed,
+                                          payload=payload)
+        db.session.commit()
     # The cached counter catches up within COUNTER_CACHE_SECONDS: no cache stampede per signature.
     return Outcome.SIGNED if inserted else Outcome.DUPLICATE
 
@@ -133,12 +121,26 @@ def _insert_unless_signed(values: dict) -> bool:
     return db.session.execute(_insert_statement(), values).scalar_one_or_none() is not None
 
 
+_STATE: list = []
+
+
+def _state_statement():
+    """The columns of a signature that signing reads (a Core select built once: no ORM object per signature)."""
+    if not _STATE:
+        table = Signature.__table__
+        _STATE.append(
+            select(table.c.id, table.c.language, table.c.email_hash, table.c.confirmed_at, table.c.repeat_day,
+                   table.c.repeat_mails, table.c.notified_at)
+            .where(table.c.campaign_id == bindparam("campaign_id"), table.c.email_hash == bindparam("email_hash")))
+    return _STATE[0]
+
+
 def _repeat_key(campaign_id: int, hashed: str) -> str:
     """A cache key that names neither the campaign nor what it is for."""
     return "q:" + hashlib.sha256(f"{campaign_id}:{hashed}".encode()).hexdigest()[:32]
 
 
-def _may_mail(campaign: Campaign, signature: Signature, repeat: bool) -> bool:
+def _may_mail(campaign: Campaign, signature, repeat: bool) -> bool:
     """Whether this signing attempt may mail the address; every attempt runs the same reads and writes.
 
     A new signature always gets its confirmation, and so does the first repeat of a day (the usual reason to sign
@@ -157,34 +159,40 @@ def _may_mail(campaign: Campaign, signature: Signature, repeat: bool) -> bool:
     same_state = column.is_(None) if signature.repeat_day is None else column == signature.repeat_day
     # Compare-and-set: of two attempts at the same moment only one counts, so the limit holds under concurrency.
     table = Signature.__table__  # a Core UPDATE: no ORM bookkeeping in every signing request
+    # notified_at (when the address was last mailed) moves in the same statement when the mail is allowed.
+    notified = coarse_now() if allowed else signature.notified_at
     claimed = db.session.execute(
         update(table).where(table.c.id == signature.id, table.c.repeat_mails == signature.repeat_mails, same_state)
-        .values(repeat_day=day, repeat_mails=mails)
+        .values(repeat_day=day, repeat_mails=mails, notified_at=notified)
     ).rowcount == 1
     cache.set(key, 1, REPEAT_QUIET_SECONDS)
     return allowed and claimed
 
 
 def signature_for(raw_token: str, purpose: str) -> Signature | None:
-    token = tokens.find(raw_token, purpose)
-    return db.session.get(Signature, token.signature_id) if token and token.signature_id else None
+    """The signature a live link token of this purpose belongs to (one query: every link click runs it)."""
+    if not raw_token or len(raw_token) > 100:
+        return None
+    return db.session.execute(
+        select(Signature).join(Token, Token.signature_id == Signature.id)
+        .where(Token.token_hash == tokens.token_hash(raw_token), Token.purpose == purpose,
+               Token.expires_at > datetime.now(timezone.utc))
+    ).scalar_one_or_none()
 
 
 def confirm(signature: Signature) -> None:
     """Confirm a signature; confirming again changes nothing."""
     table = Signature.__table__  # Core statements: no ORM bookkeeping in every confirmation
-    result = db.session.execute(
-        update(table).where(table.c.id == signature.id, table.c.confirmed_at.is_(None))
-        .values(confirmed_at=coarse_now())
-    )
     campaign_id = signature.campaign_id
-    if result.rowcount == 1 and db.session.execute(
-            select(Campaign.__table__.c.count_confirmed_only).where(Campaign.__table__.c.id == campaign_id)).scalar():
-        counts.add(campaign_id, 1)
-    if result.rowcount == 1:
-        webhooks.signature_confirmed(signature.id)
-    db.session.commit()
-    db.session.refresh(signature)
+    with write_lock.serialised():
+        result = db.session.execute(
+            update(table).where(table.c.id == signature.id, table.c.confirmed_at.is_(None))
+            .values(confirmed_at=coarse_now())
+        )
+        if result.rowcount == 1:
+            counts.add_confirmation(campaign_id)  # moves the count if the campaign counts confirmed ones only
+            webhooks.signature_confirmed(signature.id)
+        db.session.commit()  # expires `signature`: read again only if the caller reads it
 
 
 def withdraw(signature: Signature) -> None:

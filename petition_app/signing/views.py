@@ -123,12 +123,13 @@ def confirm(token: str):
     signature = _link_signature(token, tokens.CONFIRM)
     if signature is None:
         return _dead_link()
+    campaign_id = signature.campaign_id  # read now: after the commit it would cost a reload
     if request.method == "POST":
         service_confirm(signature)
     if request.method == "POST" or signature.confirmed_at is not None:
         # The same page for every signer of the campaign but for the link's own address (in the language links):
         # rendered once with a slot in its place, filled in for each answer.
-        body = cached_body(f"confirmed:{signature.campaign_id}",
+        body = cached_body(f"confirmed:{campaign_id}",
                            lambda: _confirmed_page(signature, token).replace(token, _LINK_SLOT))
         return body.replace(_LINK_SLOT, token)
     return _link_page("signing/confirm.html", signature, token)
