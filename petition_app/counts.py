@@ -158,11 +158,8 @@ _CONFIRMATION = text(
 
 
 def add_confirmation(campaign_id: int) -> None:
-    """Count a confirmation when the campaign counts confirmed signatures only: one statement, no read before it.
-
-    SQL: INSERT INTO campaign_counts (campaign_id, shard, n) SELECT id, :shard, 1 FROM campaigns
-         WHERE id = :id AND count_confirmed_only ON CONFLICT (campaign_id, shard) DO UPDATE SET n = n + 1
-    """
+    """Count a confirmation when the campaign counts confirmed signatures only: one statement (above), no read
+    of the counting rule before it; a random shard, as for signatures."""
     db.session.execute(_CONFIRMATION, {"campaign_id": campaign_id, "shard": secrets.randbelow(_shards())})
 
 
