@@ -33,14 +33,21 @@ def issue(purpose: str, days: int, **owner) -> str:
     return raw
 
 
-def find(raw: str, purpose: str) -> Token | None:
-    """The live token with this value and purpose, or None (unknown, expired, malformed or for another purpose)."""
+def live(raw: str, purpose: str) -> tuple | None:
+    """The conditions a live token with this raw value and purpose meets, for a query's WHERE; None when the value
+    cannot be a token (empty or too long)."""
     if not raw or len(raw) > 100:
         return None
-    token = db.session.execute(select(Token).where(Token.token_hash == token_hash(raw))).scalar_one_or_none()
-    if token is None or token.purpose != purpose:
+    return (Token.token_hash == token_hash(raw), Token.purpose == purpose,
+            Token.expires_at > datetime.now(timezone.utc))
+
+
+def find(raw: str, purpose: str) -> Token | None:
+    """The live token with this value and purpose, or None (unknown, expired, malformed or for another purpose)."""
+    conditions = live(raw, purpose)
+    if conditions is None:
         return None
-    return token if token.expires_at > datetime.now(timezone.utc) else None
+    return db.session.execute(select(Token).where(*conditions)).scalar_one_or_none()
 
 
 def delete_expired() -> int:

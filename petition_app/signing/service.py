@@ -171,12 +171,11 @@ def _may_mail(campaign: Campaign, signature, repeat: bool) -> bool:
 
 def signature_for(raw_token: str, purpose: str) -> Signature | None:
     """The signature a live link token of this purpose belongs to (one query: every link click runs it)."""
-    if not raw_token or len(raw_token) > 100:
+    conditions = tokens.live(raw_token, purpose)
+    if conditions is None:
         return None
     return db.session.execute(
-        select(Signature).join(Token, Token.signature_id == Signature.id)
-        .where(Token.token_hash == tokens.token_hash(raw_token), Token.purpose == purpose,
-               Token.expires_at > datetime.now(timezone.utc))
+        select(Signature).join(Token, Token.signature_id == Signature.id).where(*conditions)
     ).scalar_one_or_none()
 
 
