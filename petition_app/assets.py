@@ -86,6 +86,14 @@ def _serve_static(filename: str):
     return response.make_conditional(request)
 
 
+def _favicon():
+    """Browsers and feed readers ask for /favicon.ico whatever the page links: give them the site's icon, not a 404."""
+    manifest: Manifest = current_app.extensions["asset_manifest"]
+    response = _serve_static(manifest.names["img/favicon.svg"])
+    response.headers["Cache-Control"] = "public, max-age=86400"  # the address has no hash: it may change
+    return response
+
+
 def _compress_public_responses(response: Response) -> Response:
     # Never pages that hold a secret (admin pages with their session token, pages reached by a mailed link):
     # compressing a secret beside text an attacker can reflect leaks it through the length (BREACH).
@@ -97,6 +105,7 @@ def _compress_public_responses(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     app.extensions["asset_manifest"] = build_manifest(app.static_folder)
     app.view_functions["static"] = _serve_static
+    app.add_url_rule("/favicon.ico", "favicon", _favicon)
     app.jinja_env.globals["static_url"] = static_url
     for key, value in {
         "COMPRESS_REGISTER": False,

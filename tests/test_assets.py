@@ -66,3 +66,13 @@ def test_uncached_public_html_is_compressed_but_admin_pages_never_are(client, ma
     assert b"Free the test campaign" in brotli.decompress(fresh.data)
     login = client.get("/admin/login", headers={"Accept-Encoding": "br, gzip"})
     assert login.status_code == 200 and "Content-Encoding" not in login.headers
+
+
+def test_a_browser_asking_for_favicon_ico_gets_the_sites_icon_not_a_404(client):
+    # Chromium asks for /favicon.ico on some pages whatever they link; a 404 there is a console error.
+    response = client.get("/favicon.ico", headers={"Accept-Encoding": "identity"})
+    assert response.status_code == 200
+    assert response.mimetype == "image/svg+xml"
+    assert response.data == (ROOT / "static" / "img" / "favicon.svg").read_bytes()
+    assert "Set-Cookie" not in response.headers
+    assert response.headers["Cache-Control"] == "public, max-age=86400"
