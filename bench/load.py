@@ -24,11 +24,16 @@ For each database (a throw-away SQLite file; a PostgreSQL schema created and dro
      export of all its rows (`flask export SLUG`, in its own process: wall time and peak RSS).
 
 Figures depend on the machine, the run and everything else running on it; the client shares the CPUs with the
-servers. Ratios to the bare app measured in the same run are the figures to compare. Nothing here asserts.
+servers. Ratios to the bare app measured in the same run are the figures to compare. Beside them, "cpu bare" and
+"cpu app" are the CPU milliseconds each server spent per request (per GET + POST in the sign flow), warm-up
+included: its gunicorn processes and, on PostgreSQL, its database backends (told apart by application_name; "of
+it db" is the app's backends' share). They move less with the machine's other load than requests per second.
+Nothing here asserts.
 
     .venv/bin/python bench/load.py                 # the full run recorded in BENCHMARKS.md (about 15 minutes)
     .venv/bin/python bench/load.py --short         # `make bench`: a few seconds per workload, 20,000 rows
     options: --databases sqlite,postgresql --seconds 10 --sign-seconds 60 --seed 1000000 --clients 32
+             --workloads page,home,counter,counter304,sign,confirm --empty-only
              BENCH_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test)
 """
 
@@ -48,6 +53,7 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -160,7 +166,7 @@ def _request(conn, method, path, body=None, headers=None):
 
 def _client_thread(spec: dict, index: int) -> tuple[list[float], int, int]:
     port, kind = spec["port"], spec["kind"]
-    latencies, errors, done = [], 0, 0
+    latencies, errors, done, total = [], 0, 0, 0
     conn = None
     start_at, warm_until, stop_at = spec["start_at"], spec["warm_until"], spec["stop_at"]
     while time.time() < start_at:
@@ -200,6 +206,7 @@ def _client_thread(spec: dict, index: int) -> tuple[list[float], int, int]:
             if conn is not None:
                 conn.close()
             conn = None
+        total += ok
         if now >= warm_until:
             if ok:
                 latencies.append(time.time() - now)
@@ -208,7 +215,7 @@ def _client_thread(spec: dict, index: int) -> tuple[list[float], int, int]:
                 errors += 1
     if conn is not None:
         conn.close()
-    return latencies, errors, done
+    return latencies, errors, total
 
 
 def client_main(spec_path: str) -> None:
@@ -217,11 +224,13 @@ def client_main(spec_path: str) -> None:
         results = list(pool.map(lambda n: _client_thread(spec, n), range(spec["threads"])))
     ended = time.time()
     json.dump({"latencies": [x for r in results for x in r[0]], "errors": sum(r[1] for r in results),
-               "ended": ended}, sys.stdout)
+               "total": sum(r[2] for r in results), "ended": ended}, sys.stdout)
 
 
-def drive(tmp: Path, port: int, kind: str, seconds: float, args, **spec) -> dict:
-    """Run one workload from CLIENT_PROCS separate processes; requests/s and latency percentiles."""
+def drive(tmp: Path, port: int, kind: str, seconds: float, args, server: Callable[[], dict[tuple, float]],
+          **spec) -> dict:
+    """Run one workload from CLIENT_PROCS separate processes; requests/s, latency percentiles and the CPU the
+    server (its processes and, on PostgreSQL, its database backends) spent per request, warm-up included."""
     procs = args.procs
     start_at = time.time() + 1.5
     warm = min(2.0, seconds / 5)
@@ -235,12 +244,43 @@ def drive(tmp: Path, port: int, kind: str, seconds: float, args, **spec) -> dict
         path = tmp / f"client-{p}.json"
         path.write_text(json.dumps(part))
         children.append(subprocess.Popen([sys.executable, __file__, "--client", str(path)], stdout=subprocess.PIPE))
+    before = server()
     outputs = [json.loads(c.communicate()[0]) for c in children]
+    after = server()
+    cpu = {part: sum(seconds - before.get(key, 0.0) for key, seconds in after.items() if key[0] == part)
+           for part in ("web", "db")}
     latencies = sorted(x for o in outputs for x in o["latencies"])
     elapsed = max(min(max(o["ended"] for o in outputs), base["stop_at"]) - base["warm_until"], 1e-9)
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [float("nan")] * 99
+    total = sum(o["total"] for o in outputs)
     return {"rps": len(latencies) / elapsed, "p50": q[49] * 1000, "p99": q[98] * 1000, "n": len(latencies),
-            "errors": sum(o["errors"] for o in outputs), "seconds": elapsed}
+            "errors": sum(o["errors"] for o in outputs), "seconds": elapsed,
+            "cpu_ms": 1000 * (cpu["web"] + cpu["db"]) / total if total else float("nan"),
+            "cpu_db_ms": 1000 * cpu["db"] / total if total else float("nan")}
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids) -> dict[int, float]:
+    """User + system CPU seconds of each of these processes (those that have exited are left out)."""
+    found = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return found
+
+
+def server_processes(proc: subprocess.Popen) -> list[int]:
+    """A gunicorn master and its workers."""
+    try:
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return [proc.pid, *map(int, children)]
 
 
 # -- servers -----------------------------------------------------------------------------------------------------------
@@ -352,7 +392,9 @@ def run_database(database: str, args) -> dict:
             with admin_engine.begin() as conn:
                 conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
             sep = "&" if "?" in POSTGRES_URL else "?"
-            url = baseline_url = f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+            # Each server's connections carry a name of their own: their backends' CPU is counted with the server.
+            url = f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}&application_name={schema}_app"
+            baseline_url = f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}&application_name={schema}_bare"
         servers: list[subprocess.Popen] = []
         try:
             engine = sa.create_engine(baseline_url)
@@ -383,11 +425,22 @@ def run_database(database: str, args) -> dict:
             app_proc, app_port = start_server(tmp, "bench_wsgi", "app", env, f"/campaigns/{SLUG}")
             servers.append(app_proc)
 
+            def server_cpu(proc, name):
+                def read():
+                    found = {("web", pid): cpu for pid, cpu in cpu_seconds(server_processes(proc)).items()}
+                    if schema:
+                        with admin_engine.connect() as conn:
+                            pids = conn.execute(sa.text("SELECT pid FROM pg_stat_activity WHERE application_name = "
+                                                        ":name"), {"name": f"{schema}_{name}"}).scalars().all()
+                        found.update({("db", pid): cpu for pid, cpu in cpu_seconds(pids).items()})
+                    return found
+                return read
+
             def bare(kind, seconds, **spec):
-                return drive(tmp, base_port, kind, seconds, args, **spec)
+                return drive(tmp, base_port, kind, seconds, args, server_cpu(base_proc, "bare"), **spec)
 
             def app(kind, seconds, **spec):
-                return drive(tmp, app_port, kind, seconds, args, **spec)
+                return drive(tmp, app_port, kind, seconds, args, server_cpu(app_proc, "app"), **spec)
 
             enc = {"Accept-Encoding": "gzip, br"}
             results["sizes"] = {
@@ -401,7 +454,8 @@ def run_database(database: str, args) -> dict:
             # the machine; the bare sign flow runs for a shorter time (its rate is what matters, not endurance).
             bare_sign_seconds = min(args.sign_seconds, max(args.seconds, args.sign_seconds / 3))
 
-            for state in ("empty", f"{args.seed:,} signatures"):
+            states = ("empty",) if args.empty_only else ("empty", f"{args.seed:,} signatures")
+            for state in states:
                 if state != "empty":
                     started = time.perf_counter()
                     subprocess.run([str(ROOT / ".venv/bin/flask"), "--app", "bench_wsgi", "demo", "bulk-signatures",
@@ -417,16 +471,20 @@ def run_database(database: str, args) -> dict:
                     ("counter", "/counter", f"/campaigns/{SLUG}/counter", {}, 200),
                     ("counter 304", "/counter", f"/campaigns/{SLUG}/counter", {"If-None-Match": etag or ""}, 304),
                 ):
+                    if name not in args.workloads:
+                        continue
                     baseline = bare("get", args.seconds, path=bare_path, expect=200, headers=enc)
                     rows.append((name, baseline, app("get", args.seconds, path=path, expect=expect,
                                                      headers={**enc, **extra})))
                 bare_sign = bare("sign", bare_sign_seconds, page="/form", post="/form")
-                rows.append(("sign flow", bare_sign, app("sign", args.sign_seconds, page=f"/campaigns/{SLUG}",
-                                                         post=f"/campaigns/{SLUG}/sign")))
-                half = len(tokens_left) // 2 if state == "empty" else len(tokens_left)
-                confirm = app("confirm", args.sign_seconds, tokens=tokens_left[:half], form_token=form_token)
-                tokens_left = tokens_left[half:]
-                rows.append(("confirm POST", bare_sign, confirm))
+                if "sign flow" in args.workloads:
+                    rows.append(("sign flow", bare_sign, app("sign", args.sign_seconds, page=f"/campaigns/{SLUG}",
+                                                             post=f"/campaigns/{SLUG}/sign")))
+                if "confirm POST" in args.workloads:
+                    half = len(tokens_left) // 2 if state == "empty" else len(tokens_left)
+                    confirm = app("confirm", args.sign_seconds, tokens=tokens_left[:half], form_token=form_token)
+                    tokens_left = tokens_left[half:]
+                    rows.append(("confirm POST", bare_sign, confirm))
                 time.sleep(args.cache_wait)
                 checks = {}
                 for name, slug, cid, confirmed_only in (("sign", SLUG, setup["campaign_id"], False),
@@ -436,9 +494,10 @@ def run_database(database: str, args) -> dict:
                 for name, baseline, measured in rows:
                     results["rows"].append({"state": state, "workload": name, "bare": baseline, "app": measured})
                 results.setdefault("checks", {})[state] = checks
-            results["admin_ms"] = admin_overview_ms(app_port, setup["campaign_id"])
-            results["export_seconds"], results["export_rss_mb"] = export_run(tmp, env)
-            results["export_rows"] = stored_counts(url, setup["campaign_id"], False)[0]
+            if not args.empty_only:
+                results["admin_ms"] = admin_overview_ms(app_port, setup["campaign_id"])
+                results["export_seconds"], results["export_rss_mb"] = export_run(tmp, env)
+                results["export_rows"] = stored_counts(url, setup["campaign_id"], False)[0]
         finally:
             for proc in servers:
                 stop_server(proc, wait=20)
@@ -450,6 +509,8 @@ def run_database(database: str, args) -> dict:
 
 
 # -- report ------------------------------------------------------------------------------------------------------------
+WORKLOADS = {"page": "campaign page", "home": "home page", "counter": "counter", "counter304": "counter 304",
+             "sign": "sign flow", "confirm": "confirm POST"}
 TARGETS = {"campaign page": 0.5, "home page": 0.5, "counter": 0.8, "counter 304": 0.8}
 
 
@@ -464,7 +525,7 @@ def report(all_results: list[dict], args) -> None:
         print(f"\n== {res['database']} ==  (setup {res['setup_seconds']:.1f} s; bulk seed of {args.seed:,} "
               f"signatures {res.get('seed_seconds', float('nan')):.1f} s; sizes {res['sizes']})")
         print(f"{'state':<22} {'workload':<14} {'bare/s':>8} {'app/s':>8} {'ratio':>6} {'p50 ms':>7} "
-              f"{'p99 ms':>7} {'errors':>6}  target")
+              f"{'p99 ms':>7} {'errors':>6} {'cpu bare':>8} {'cpu app':>8} {'of it db':>8}  target")
         empty = {r["workload"]: r["app"]["rps"] for r in res["rows"] if r["state"] == "empty"}
         for r in res["rows"]:
             bare, app = r["bare"], r["app"]
@@ -478,11 +539,14 @@ def report(all_results: list[dict], args) -> None:
                 keep = app["rps"] / empty[r["workload"]] if empty.get(r["workload"]) else float("nan")
                 target += f"; {keep:.2f}x empty ({'met' if keep >= 1 / 1.2 else 'NOT met'} 1.2x)"
             print(f"{r['state']:<22} {r['workload']:<14} {bare['rps']:>8.0f} {app['rps']:>8.0f} {ratio:>6.2f} "
-                  f"{app['p50']:>7.1f} {app['p99']:>7.1f} {app['errors']:>6}  {target}")
+                  f"{app['p50']:>7.1f} {app['p99']:>7.1f} {app['errors']:>6} {bare['cpu_ms']:>8.2f} "
+                  f"{app['cpu_ms']:>8.2f} {app['cpu_db_ms']:>8.2f}  {target}")
         for state, checks in res["checks"].items():
             print(f"count check ({state}): " + "; ".join(
                 f"{name}: shown {c['shown']:,} = rows {c['rows']:,} {'OK' if c['shown'] == c['rows'] else 'MISMATCH'}"
                 for name, c in checks.items()))
+        if "admin_ms" not in res:
+            continue
         admin = res["admin_ms"]
         print(f"admin overview at {res['export_rows']:,} rows: median {statistics.median(admin):.0f} ms, "
               f"max {max(admin):.0f} ms (target < 1000 ms)")
@@ -500,7 +564,15 @@ def main() -> int:
     parser.add_argument("--seed", type=int, help="signatures to bulk-seed (default 1,000,000)")
     parser.add_argument("--clients", type=int, default=32, help="concurrent clients (default 32)")
     parser.add_argument("--procs", type=int, default=2, help="client processes (default 2)")
+    parser.add_argument("--workloads", default=",".join(WORKLOADS),
+                        help=f"a subset of {','.join(WORKLOADS)} (default: all)")
+    parser.add_argument("--empty-only", action="store_true",
+                        help="measure the empty database only (no bulk seed, admin overview or export)")
     args = parser.parse_args()
+    chosen = {w.strip() for w in args.workloads.split(",")}
+    if chosen - set(WORKLOADS):
+        parser.error(f"unknown workloads: {', '.join(sorted(chosen - set(WORKLOADS)))}")
+    args.workloads = {WORKLOADS[w] for w in chosen}
     if args.client:
         client_main(args.client)
         return 0
