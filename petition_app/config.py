@@ -219,6 +219,7 @@ class Config:
         self.SESSION_COOKIE_SECURE = self.PUBLIC_URL.startswith("https://")
         self.PREFERRED_URL_SCHEME = "https" if self.SESSION_COOKIE_SECURE else "http"
         # hide_parameters: database errors in logs never carry the values (names, addresses) of a statement.
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+        # No pool_pre_ping: db_setup checks a PostgreSQL connection at checkout without a round trip per request.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}
         if self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
             self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}, "hide_parameters": True}

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import os
+import select
+import time
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
+
+# A pooled PostgreSQL connection idle for longer than this is pinged (a round trip) before use; one used more recently
+# is only checked locally (below). Quiet sites pay a ping now and then, a busy one none.
+PING_AFTER_IDLE_SECONDS = 10.0
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -37,6 +43,35 @@ def _unicode_lower(value):
     return value.lower() if isinstance(value, str) else value
 
 
+def _note_checkin(_dbapi_connection, record) -> None:
+    if record is not None:
+        record.info["idle_since"] = time.monotonic()
+
+
+def _check_on_checkout(dbapi_connection, record, _proxy) -> None:
+    """Hand out only a PostgreSQL connection whose server end is still there, without a round trip when recently used.
+
+    A server that ended a backend (a restart, a failover, an administrator) has sent its goodbye and closed the
+    socket: an idle connection has nothing to read unless that happened, which one non-blocking poll tells. A ping
+    (what pool_pre_ping does at every checkout) costs a round trip to the server per request; it is kept for
+    connections idle longer than PING_AFTER_IDLE_SECONDS, which may have been dropped silently by the network.
+    Raising DisconnectionError makes the pool discard this connection and hand out another one.
+    """
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise exc.DisconnectionError("the connection is closed")
+    poller = select.poll()
+    poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLPRI)
+    if poller.poll(0):
+        raise exc.DisconnectionError("the server ended the connection")
+    idle_since = record.info.get("idle_since")  # None: a new connection, just made
+    if idle_since is not None and time.monotonic() - idle_since > PING_AFTER_IDLE_SECONDS:
+        try:
+            dbapi_connection.execute("SELECT 1")
+            dbapi_connection.rollback()  # the ping's transaction: nothing else on the connection yet
+        except Exception as error:
+            raise exc.DisconnectionError("the ping failed") from error
+
+
 def init_app(app: Flask) -> None:
     from petition_app.extensions import db
 
@@ -45,6 +80,10 @@ def init_app(app: Flask) -> None:
         if engine.dialect.name == "sqlite" and not getattr(engine, "_petition_pragmas", False):
             event.listen(engine, "connect", _sqlite_pragmas)
             engine._petition_pragmas = True  # type: ignore[attr-defined]
+        if engine.dialect.name == "postgresql" and not getattr(engine, "_petition_checkout", False):
+            event.listen(engine, "checkin", _note_checkin)
+            event.listen(engine, "checkout", _check_on_checkout)
+            engine._petition_checkout = True  # type: ignore[attr-defined]
 
 
 def checkpoint_wal() -> None:
