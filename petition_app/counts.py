@@ -15,7 +15,7 @@ from sqlalchemy import event, func, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from petition_app import fastpath
-from petition_app.extensions import db
+from petition_app.extensions import db, run
 from petition_app.models import Campaign, CampaignCount, Signature
 
 LADDER = (1, 2, 5)
@@ -128,10 +128,9 @@ def _shards() -> int:
 
 # The same SQL on SQLite and PostgreSQL. A text statement, compiled once: the dialects' insert().on_conflict_do_update()
 # has no cache key, so SQLAlchemy would compile it again for every signature.
-_UPSERT = text(
-    "INSERT INTO campaign_counts (campaign_id, shard, n) VALUES (:campaign_id, :shard, :n) "
-    "ON CONFLICT (campaign_id, shard) DO UPDATE SET n = campaign_counts.n + excluded.n"
-)
+ADD_TO_SHARD = "ON CONFLICT (campaign_id, shard) DO UPDATE SET n = campaign_counts.n + excluded.n"
+_UPSERT = text("INSERT INTO campaign_counts (campaign_id, shard, n) "  # noqa: S608 (constant text)
+               f"VALUES (:campaign_id, :shard, :n) {ADD_TO_SHARD}")
 
 
 def _upsert_statement():
@@ -146,21 +145,33 @@ def add(campaign_id: int, delta: int) -> None:
          ON CONFLICT (campaign_id, shard) DO UPDATE SET n = campaign_counts.n + excluded.n
     """
     if delta:
-        shard = secrets.randbelow(_shards())
-        db.session.execute(_upsert_statement(), {"campaign_id": campaign_id, "shard": shard, "n": delta})
+        run(_upsert_statement(), {"campaign_id": campaign_id, "shard": random_shard(), "n": delta})
+
+
+_ADD_ONE_IF = text("INSERT INTO campaign_counts (campaign_id, shard, n) "  # noqa: S608 (constant text)
+                   f"SELECT :campaign_id, :shard, 1 WHERE :when {ADD_TO_SHARD}")
+
+
+def add_one_if(campaign_id: int, when: bool) -> None:
+    """Count one signature when `when`; the same statement either way (it inserts nothing when not), so that a
+    signature that counts and one that does not ask the database the same."""
+    run(_ADD_ONE_IF, {"campaign_id": campaign_id, "shard": random_shard(), "when": when})
+
+
+def random_shard() -> int:
+    return secrets.randbelow(_shards())
 
 
 _CONFIRMATION = text(
-    "INSERT INTO campaign_counts (campaign_id, shard, n) "
-    "SELECT id, :shard, 1 FROM campaigns WHERE id = :campaign_id AND count_confirmed_only "
-    "ON CONFLICT (campaign_id, shard) DO UPDATE SET n = campaign_counts.n + excluded.n"
+    "INSERT INTO campaign_counts (campaign_id, shard, n) "  # noqa: S608 (constant text)
+    f"SELECT id, :shard, 1 FROM campaigns WHERE id = :campaign_id AND count_confirmed_only {ADD_TO_SHARD}"
 )
 
 
 def add_confirmation(campaign_id: int) -> None:
     """Count a confirmation when the campaign counts confirmed signatures only: one statement (above), no read
     of the counting rule before it; a random shard, as for signatures."""
-    db.session.execute(_CONFIRMATION, {"campaign_id": campaign_id, "shard": secrets.randbelow(_shards())})
+    run(_CONFIRMATION, {"campaign_id": campaign_id, "shard": random_shard()})
 
 
 def recount(campaign: Campaign) -> int:

@@ -35,3 +35,12 @@ mail = Mail()
 login_manager = LoginManager()
 login_manager.session_protection = None  # "strong" would hash the client address into the cookie
 limiter = Limiter(key_func=rate_limit_key, default_limits=[], strategy="fixed-window")
+
+
+def run(statement, parameters=None):
+    """Run a Core statement on the session's connection, inside the session's transaction.
+
+    For the statements of every signature and confirmation: Session.execute adds ORM bookkeeping (events, autoflush,
+    result adaptation) that a Core statement does not need, about a tenth of a millisecond of CPU each.
+    """
+    return db.session.connection().execute(statement, parameters)

@@ -41,7 +41,7 @@ from sqlalchemy import Boolean, DateTime, bindparam, case, func, literal, or_, s
 
 from petition_app import audit, site_settings, tokens
 from petition_app.campaign_versions import localised, version_url
-from petition_app.extensions import db
+from petition_app.extensions import db, run
 from petition_app.models import Campaign, OutboxMessage, OutboxStatus, Signature
 from petition_app.privacy import coarse_now
 from petition_app.templating import public_url
@@ -175,7 +175,7 @@ def enqueue_signature_mail(kind: str, campaign: Campaign, signature, address: st
     if kind not in SIGNER_MAILS:
         raise ValueError(f"not a signer's mail: {kind}")
     now = coarse_now()
-    db.session.execute(_signer_mail_statement(), {
+    run(_signer_mail_statement(), {
         "kind": kind, "status": OutboxStatus.QUEUED, "language": signature.language,
         "message_id": new_message_id(), "campaign_id": campaign.id, "signature_id": signature.id,
         "discreet": bool(campaign.discreet_mail),

@@ -35,6 +35,11 @@ class CampaignStatus(enum.StrEnum):
     DELIVERED = "delivered"
 
 
+def accepts_signatures(status: CampaignStatus, deadline: datetime | None) -> bool:
+    """Open: the status is open and the deadline, if any, is still ahead (Campaign.is_open and the sign path's)."""
+    return status == CampaignStatus.OPEN and (deadline is None or deadline > datetime.now(timezone.utc))
+
+
 campaign_partners = Table(
     "campaign_partners",
     db.metadata,
@@ -114,11 +119,7 @@ class Campaign(db.Model):
 
     @property
     def is_open(self) -> bool:
-        if self.status != CampaignStatus.OPEN:
-            return False
-        if self.deadline is None:
-            return True
-        return self.deadline > datetime.now(timezone.utc)
+        return accepts_signatures(self.status, self.deadline)
 
     @property
     def published_updates(self) -> list[CampaignUpdate]:

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, func, select, text, update
+from sqlalchemy import Boolean, Date, Integer, bindparam, delete, func, select, text, update
 
 from petition_app import counts, mailer, sealing, tokens, webhooks, write_lock
 from petition_app.db_setup import checkpoint_wal
-from petition_app.extensions import db
-from petition_app.models import Campaign, CampaignStatus, OutboxMessage, Signature, Token
+from petition_app.extensions import db, run
+from petition_app.models import Campaign, CampaignStatus, Organisation, OutboxMessage, Signature, Token
+from petition_app.models.campaign import accepts_signatures
 from petition_app.privacy import coarse_now, email_hash
 from petition_app.validators import normalise_phone
 
@@ -41,21 +42,66 @@ class SignatureInput:
     language: str = "en"
 
 
-def sign(campaign: Campaign, data: SignatureInput) -> Outcome:
+@dataclass(frozen=True)
+class SigningTarget:
+    """What signing reads of a campaign: a few columns, not the campaign with its texts and relations."""
+
+    id: int
+    slug: str
+    status: CampaignStatus
+    deadline: datetime | None
+    count_confirmed_only: bool
+    discreet_mail: bool
+    started_by: str
+    public_key: str | None  # the organisation's sealing key, read with the campaign: never a stale copy
+
+    @property
+    def is_open(self) -> bool:
+        return accepts_signatures(self.status, self.deadline)
+
+    @classmethod
+    def of(cls, campaign: Campaign) -> SigningTarget:
+        return cls(campaign.id, campaign.slug, campaign.status, campaign.deadline, campaign.count_confirmed_only,
+                   campaign.discreet_mail, campaign.started_by, campaign.organisation.public_key)
+
+
+_TARGET: list = []
+
+
+def signing_target(slug: str) -> SigningTarget | None:
+    """The public campaign at this address as signing needs it, read in one query at every signature.
+
+    Read per request, never cached: a campaign closed or an organisation's sealing key set a moment ago applies to
+    the next signature.
+    """
+    if not _TARGET:
+        _TARGET.append(
+            select(Campaign.id, Campaign.slug, Campaign.status, Campaign.deadline, Campaign.count_confirmed_only,
+                   Campaign.discreet_mail, Campaign.started_by, Organisation.public_key)
+            .join(Organisation, Organisation.id == Campaign.organisation_id)
+            .where(Campaign.slug == bindparam("slug"), Campaign.is_public))
+    row = run(_TARGET[0], {"slug": slug}).first()
+    return SigningTarget(*row) if row is not None else None
+
+
+def sign(campaign: Campaign | SigningTarget, data: SignatureInput) -> Outcome:
     """Store a signature (or find the one this address made), count it and queue one mail, in one transaction.
 
-    A new and a repeated signature do the same work (one INSERT ... ON CONFLICT DO NOTHING, one read of the row,
-    one update of it, one INSERT of the mail that inserts nothing when a limit refuses it) and get the same answer:
-    neither the page, nor the count, nor the time taken may tell a visitor whether the address had signed. The address's owner gets the mail that
-    fits: the confirmation (with a fresh link) while unconfirmed, else "you have already signed".
+    A new and a repeated signature run the same statements (the row's INSERT ... ON CONFLICT DO NOTHING, the count
+    that adds nothing for a repeat, the read of the row, its update, the mail's INSERT that inserts nothing when a
+    limit refuses it) and get the same answer: neither the page, nor the count, nor the time taken may tell a
+    visitor whether the address had signed. The address's owner gets the mail that fits: the confirmation (with a
+    fresh link) while unconfirmed, else "you have already signed". `campaign` is the campaign or its SigningTarget.
     """
+    if isinstance(campaign, Campaign):
+        campaign = SigningTarget.of(campaign)
     if not campaign.is_open:
         return Outcome.CLOSED
     address = data.email.strip()
     phone = normalise_phone(data.phone) if data.phone else None
     personal = {"first_name": data.first_name, "last_name": data.last_name, "email": address, "phone": phone}
     sealed = None
-    public_key = campaign.organisation.public_key
+    public_key = campaign.public_key
     if public_key:  # only the organisation's private key, kept offline, can open these again
         sealed = sealing.seal(public_key, personal)
         personal = {"first_name": "", "last_name": "", "email": "", "phone": None}
@@ -75,11 +121,7 @@ def sign(campaign: Campaign, data: SignatureInput) -> Outcome:
     }
     payload = mailer.seal_payload({"to": address, "first_name": data.first_name})  # outside the write lock
     with write_lock.serialised():  # everything from here to the commit is the write transaction
-        inserted = _insert_unless_signed(values)
-        counted = inserted and not campaign.count_confirmed_only
-        if counted:
-            counts.add(campaign.id, 1)
-        signature = db.session.execute(_state_statement(), {"campaign_id": campaign.id, "email_hash": hashed}).first()
+        inserted, signature = _store(values, count=not campaign.count_confirmed_only)
         if signature is not None:
             allowed = _may_mail(campaign, signature, repeat=not inserted)
             kind = "confirm" if signature.confirmed_at is None else "already_signed"
@@ -89,6 +131,21 @@ def sign(campaign: Campaign, data: SignatureInput) -> Outcome:
         db.session.commit()
     # The cached counter catches up within COUNTER_CACHE_SECONDS: no cache stampede per signature.
     return Outcome.SIGNED if inserted else Outcome.DUPLICATE
+
+
+def _store(values: dict, count: bool):
+    """Insert the signature unless its address has signed, count it if new and `count`, and read its row's state.
+
+    (inserted, state row); the state row is None only when another request with the same address stored it at the
+    same moment (PostgreSQL). On PostgreSQL one statement (a round trip, not three); elsewhere three, under the
+    write lock.
+    """
+    if db.session.connection().dialect.name == "postgresql":
+        row = run(_combined_statement(), {**values, "count": count, "shard": counts.random_shard()}).first()
+        return (row is not None and row.inserted), row
+    inserted = _insert_unless_signed(values)
+    counts.add_one_if(values["campaign_id"], inserted and count)
+    return inserted, run(_state_statement(), {k: values[k] for k in ("campaign_id", "email_hash")}).first()
 
 
 _INSERT_COLUMNS = ("campaign_id", "first_name", "last_name", "email", "phone", "sealed", "email_hash", "country",
@@ -118,7 +175,35 @@ def _insert_unless_signed(values: dict) -> bool:
     INSERT ... ON CONFLICT DO NOTHING, not a caught unique violation: the database logs every violation with
     the key's values (campaign and email hash) and a precise time.
     """
-    return db.session.execute(_insert_statement(), values).scalar_one_or_none() is not None
+    return run(_insert_statement(), values).scalar_one_or_none() is not None
+
+
+_STATE_COLUMNS = ("id", "language", "email_hash", "confirmed_at", "repeat_day", "repeat_mails", "notified_at")
+_COMBINED: list = []
+
+
+def _combined_statement():
+    """PostgreSQL: the signature's INSERT ... ON CONFLICT DO NOTHING, its count and its state, in one statement.
+
+    The count's INSERT takes the new row from the first (so it adds nothing for a repeat); the final SELECT returns
+    the new row, or else the one already stored. A repeat and a new signature run the same statement.
+    """
+    if not _COMBINED:
+        table = Signature.__table__
+        state = ", ".join(_STATE_COLUMNS)
+        _COMBINED.append(text(
+            f"WITH added AS (INSERT INTO signatures ({', '.join(_INSERT_COLUMNS)}) "  # noqa: S608 (constant text)
+            f"VALUES ({', '.join(':' + name for name in _INSERT_COLUMNS)}) "
+            f"ON CONFLICT (campaign_id, email_hash) DO NOTHING RETURNING {state}), "
+            "counted AS (INSERT INTO campaign_counts (campaign_id, shard, n) "
+            f"SELECT :campaign_id, :shard, 1 FROM added WHERE :count {counts.ADD_TO_SHARD}) "
+            f"SELECT true AS inserted, {state} FROM added "
+            f"UNION ALL SELECT false, {state} FROM signatures "
+            "WHERE campaign_id = :campaign_id AND email_hash = :email_hash AND NOT EXISTS (SELECT 1 FROM added)"
+        ).bindparams(*(bindparam(name, type_=table.c[name].type) for name in _INSERT_COLUMNS),
+                     bindparam("count", type_=Boolean()), bindparam("shard", type_=Integer()))
+         .columns(inserted=Boolean(), **{name: table.c[name].type for name in _STATE_COLUMNS}))
+    return _COMBINED[0]
 
 
 _STATE: list = []
@@ -129,8 +214,7 @@ def _state_statement():
     if not _STATE:
         table = Signature.__table__
         _STATE.append(
-            select(table.c.id, table.c.language, table.c.email_hash, table.c.confirmed_at, table.c.repeat_day,
-                   table.c.repeat_mails, table.c.notified_at)
+            select(*(table.c[name] for name in _STATE_COLUMNS))
             .where(table.c.campaign_id == bindparam("campaign_id"), table.c.email_hash == bindparam("email_hash")))
     return _STATE[0]
 
@@ -140,7 +224,7 @@ def _repeat_key(campaign_id: int, hashed: str) -> str:
     return "q:" + hashlib.sha256(f"{campaign_id}:{hashed}".encode()).hexdigest()[:32]
 
 
-def _may_mail(campaign: Campaign, signature, repeat: bool) -> bool:
+def _may_mail(campaign: SigningTarget, signature, repeat: bool) -> bool:
     """Whether this signing attempt may mail the address; every attempt runs the same reads and writes.
 
     A new signature always gets its confirmation, and so does the first repeat of a day (the usual reason to sign
@@ -155,13 +239,14 @@ def _may_mail(campaign: Campaign, signature, repeat: bool) -> bool:
     quiet = cache.get(key) is None
     allowed = not repeat or sent_today == 0 or (sent_today < REPEAT_MAILS_PER_DAY and quiet)
     day, mails = (today, sent_today + 1) if repeat and allowed else (signature.repeat_day, signature.repeat_mails)
-    column = Signature.__table__.c.repeat_day
-    same_state = column.is_(None) if signature.repeat_day is None else column == signature.repeat_day
+    # IS NOT DISTINCT FROM (SQLite: IS): one statement whether the stored day is set or not
+    same_state = Signature.__table__.c.repeat_day.is_not_distinct_from(
+        bindparam(None, signature.repeat_day, type_=Date()))  # a parameter even when None, not IS NULL
     # Compare-and-set: of two attempts at the same moment only one counts, so the limit holds under concurrency.
     table = Signature.__table__  # a Core UPDATE: no ORM bookkeeping in every signing request
     # notified_at (when the address was last mailed) moves in the same statement when the mail is allowed.
     notified = coarse_now() if allowed else signature.notified_at
-    claimed = db.session.execute(
+    claimed = run(
         update(table).where(table.c.id == signature.id, table.c.repeat_mails == signature.repeat_mails, same_state)
         .values(repeat_day=day, repeat_mails=mails, notified_at=notified)
     ).rowcount == 1
@@ -184,7 +269,7 @@ def confirm(signature: Signature) -> None:
     table = Signature.__table__  # Core statements: no ORM bookkeeping in every confirmation
     campaign_id = signature.campaign_id
     with write_lock.serialised():
-        result = db.session.execute(
+        result = run(
             update(table).where(table.c.id == signature.id, table.c.confirmed_at.is_(None))
             .values(confirmed_at=coarse_now())
         )

@@ -16,7 +16,7 @@ from petition_app.i18n import prefer_signer_language
 from petition_app.models import Campaign
 from petition_app.pagecache import cached_body
 from petition_app.signing.forms import SignForm
-from petition_app.signing.service import Outcome, SignatureInput, sign, signature_for
+from petition_app.signing.service import Outcome, SignatureInput, SigningTarget, sign, signature_for, signing_target
 from petition_app.signing.service import confirm as service_confirm
 from petition_app.signing.service import unsubscribe as service_unsubscribe
 from petition_app.signing.service import withdraw as service_withdraw
@@ -41,18 +41,18 @@ def _embedded(slug: str) -> bool:
 @bp.post("/<lang:lang>/campaigns/<slug>/sign")  # a version's form: the signer's language is the version's
 @limiter.limit(_sign_limit)
 def sign_view(slug: str):
-    campaign = public_campaign_or_404(slug)
-    current_slug = campaign.slug  # read now: after the commit it would cost a reload
+    # A few columns, not the campaign with its texts: the whole campaign is read only to render a page.
+    target = signing_target(slug) or SigningTarget.of(public_campaign_or_404(slug))  # or its former address
     locale = str(get_locale())
     form = SignForm(locale=locale)
-    g.embedded = _embedded(current_slug)
-    if not campaign.is_open:
-        return _render_form(campaign, form, status=409)
+    g.embedded = _embedded(target.slug)
+    if not target.is_open:
+        return _render_form(public_campaign_or_404(target.slug), form, status=409)
     if not form.validate_on_submit():
-        return _render_form(campaign, form, status=422)
+        return _render_form(public_campaign_or_404(target.slug), form, status=422)
     if not form.is_bot:
         outcome = sign(
-            campaign,
+            target,
             SignatureInput(
                 first_name=form.first_name.data,
                 last_name=form.last_name.data,
@@ -66,11 +66,11 @@ def sign_view(slug: str):
             ),
         )
         if outcome is Outcome.CLOSED:
-            return _render_form(campaign, form, status=409)
+            return _render_form(public_campaign_or_404(target.slug), form, status=409)
     if not htmx:
         thanks = "embed.thanks" if g.embedded else "campaigns.thanks"
-        return redirect(url_for(thanks, slug=current_slug), code=303)
-    context = _context(campaign, thanks=True)
+        return redirect(url_for(thanks, slug=target.slug), code=303)
+    context = _context(public_campaign_or_404(target.slug), thanks=True)
     body = render_block(_page(), "sign_region", **context) + render_template(
         "campaigns/_counter_oob.html", snap=context["snap"]
     )
