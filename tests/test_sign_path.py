@@ -137,3 +137,27 @@ def test_a_new_and_a_repeated_signature_run_the_same_statements(client, make_cam
         runs.append([text for text, _hit in recorder.statements])
     assert runs[0] == runs[1]
     assert len(runs[0]) >= 4
+
+
+def test_signers_with_javascript_share_one_rendered_answer_while_the_count_stands(make_app):
+    app = make_app(COUNTER_CACHE_SECONDS=60, PAGE_CACHE_SECONDS=60)
+    client = app.test_client()
+    with app.app_context():
+        from petition_app.models import CampaignStatus, Organisation
+
+        db.session.add(Campaign(slug="js", title="Signed with htmx", organisation=Organisation(slug="o", name="O"),
+                                status=CampaignStatus.OPEN, goal=10, count_confirmed_only=True))
+        db.session.commit()
+    data = sign_data(client, "js")
+    htmx = {**BROWSER, "HX-Request": "true"}
+    answers = []
+    for i in range(3):
+        with app.app_context(), Recorder() as recorder:
+            response = client.post("/campaigns/js/sign", data={**data, **_signer(i)}, headers=htmx)
+        assert response.status_code == 200 and response.headers["HX-Trigger"] == "signed"
+        answers.append((response.get_data(), recorder.statements))
+    assert b"Thank you for signing!" in answers[0][0] and b"/campaigns/js" in answers[0][0]
+    assert answers[1][0] == answers[0][0] == answers[2][0]
+    # After the first, no signer's request reads the campaign's texts to render the answer.
+    assert any("campaigns.title" in text for text, _hit in answers[0][1])
+    assert not any("campaigns.title" in text for _body, statements in answers[1:] for text, _hit in statements)

@@ -8,7 +8,7 @@ from flask_htmx import make_response as htmx_response
 from jinja2_fragments.flask import render_block
 
 from petition_app import campaign_versions as translations
-from petition_app import tokens
+from petition_app import counts, tokens
 from petition_app.campaigns.queries import campaign_context, more_actions, public_campaign_or_404
 from petition_app.embed.origins import framing_origins
 from petition_app.extensions import csrf, db, htmx, limiter
@@ -70,11 +70,17 @@ def sign_view(slug: str):
     if not htmx:
         thanks = "embed.thanks" if g.embedded else "campaigns.thanks"
         return redirect(url_for(thanks, slug=target.slug), code=303)
-    context = _context(public_campaign_or_404(target.slug), thanks=True)
-    body = render_block(_page(), "sign_region", **context) + render_template(
-        "campaigns/_counter_oob.html", snap=context["snap"]
-    )
-    return htmx_response(body, trigger="signed")
+    # The thanks and the counters, the same for every signer while the cached count stands: rendered once.
+    snap = counts.cached_snapshot(target.slug) or {}
+    name = f"signed:{_page()}:{target.id}:{snap.get('count')}:{snap.get('goal')}:{snap.get('open')}"
+    return htmx_response(cached_body(name, lambda: _signed_answer(target.slug)), trigger="signed")
+
+
+def _signed_answer(slug: str) -> str:
+    context = _context(public_campaign_or_404(slug), thanks=True)
+    context["snap"] = counts.cached_snapshot(slug) or context["snap"]  # the count the cache key names
+    return render_block(_page(), "sign_region", **context) + render_template(
+        "campaigns/_counter_oob.html", snap=context["snap"])
 
 
 def _page() -> str:
