@@ -143,6 +143,20 @@ def cached_body(name: str, render) -> str:
     return body
 
 
+def cached_value(name: str, compute):
+    """Plain data (JSON-able) that public pages are made of, kept and dropped with them: any committed change of
+    public content drops it in every process, before the next request reads it. Computed again after that."""
+    seconds = current_app.config["PAGE_CACHE_SECONDS"]
+    if seconds <= 0:
+        return compute()
+    key = f"{PREFIX}value:{name}"
+    value = _cache().get(key)
+    if value is None:
+        value = compute()
+        _cache().set(key, value, seconds)
+    return value
+
+
 def drop_pages() -> None:
     _cache().drop_prefix(PREFIX)
     fastpath.forget(current_app)

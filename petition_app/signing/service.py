@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from sqlalchemy import Boolean, Date, Integer, bindparam, delete, func, select, text, update
 
-from petition_app import counts, mailer, sealing, tokens, webhooks, write_lock
+from petition_app import counts, mailer, pagecache, sealing, tokens, webhooks, write_lock
 from petition_app.db_setup import checkpoint_wal
 from petition_app.extensions import db, run
 from petition_app.models import Campaign, CampaignStatus, Organisation, OutboxMessage, Signature, Token
@@ -64,16 +64,31 @@ class SigningTarget:
         return cls(campaign.id, campaign.slug, campaign.status, campaign.deadline, campaign.count_confirmed_only,
                    campaign.discreet_mail, campaign.started_by, campaign.organisation.public_key)
 
+    def plain(self) -> list:
+        return [self.id, self.slug, self.status.value, self.deadline.isoformat() if self.deadline else None,
+                self.count_confirmed_only, self.discreet_mail, self.started_by, self.public_key]
+
+    @classmethod
+    def from_plain(cls, values: list) -> SigningTarget:
+        id_, slug, status, deadline, *rest = values
+        return cls(id_, slug, CampaignStatus(status), datetime.fromisoformat(deadline) if deadline else None, *rest)
+
 
 _TARGET: list = []
 
 
 def signing_target(slug: str) -> SigningTarget | None:
-    """The public campaign at this address as signing needs it, read in one query at every signature.
+    """The public campaign at this address as signing needs it: a few columns, kept with the public pages.
 
-    Read per request, never cached: a campaign closed or an organisation's sealing key set a moment ago applies to
-    the next signature.
+    Any committed change of a campaign, its organisation (the sealing key) or its starter drops the public pages and
+    this with them, in every process, before the next request reads it (pagecache.cached_value): a campaign closed
+    or a sealing key set a moment ago applies to the next signature. The deadline is compared when signing.
     """
+    found = pagecache.cached_value(f"signing-target:{slug}", lambda: _read_target(slug))
+    return SigningTarget.from_plain(found) if found else None
+
+
+def _read_target(slug: str) -> list:
     if not _TARGET:
         _TARGET.append(
             select(Campaign.id, Campaign.slug, Campaign.status, Campaign.deadline, Campaign.count_confirmed_only,
@@ -81,7 +96,7 @@ def signing_target(slug: str) -> SigningTarget | None:
             .join(Organisation, Organisation.id == Campaign.organisation_id)
             .where(Campaign.slug == bindparam("slug"), Campaign.is_public))
     row = run(_TARGET[0], {"slug": slug}).first()
-    return SigningTarget(*row) if row is not None else None
+    return SigningTarget(*row).plain() if row is not None else []
 
 
 def sign(campaign: Campaign | SigningTarget, data: SignatureInput) -> Outcome:
