@@ -220,6 +220,9 @@ class Config:
         self.PREFERRED_URL_SCHEME = "https" if self.SESSION_COOKIE_SECURE else "http"
         # hide_parameters: database errors in logs never carry the values (names, addresses) of a statement.
         # No pool_pre_ping: db_setup checks a PostgreSQL connection at checkout without a round trip per request.
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}
+        # A pool as large as a worker's threads (GUNICORN_THREADS, 8): with SQLAlchemy's default of 5, the 6th to 8th
+        # concurrent requests each opened a new server connection and closed it afterwards, under load every time.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True,
+                                          "pool_size": _int(env.get("DATABASE_POOL_SIZE"), 10), "max_overflow": 10}
         if self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
             self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}, "hide_parameters": True}
