@@ -40,6 +40,7 @@ class MemoryCache:
         self._lock = threading.Lock()
         self._stamp_path = stamp_path
         self._stamp = self._read_stamp()
+        self._generation = 0  # moves with every drop: see set_unless_dropped
 
     @property
     def stamp_path(self) -> str | None:
@@ -55,6 +56,7 @@ class MemoryCache:
                 with self._lock:
                     self._data.clear()
                     self._stamp = stamp
+                    self._generation += 1
 
     def get(self, key: str) -> Any | None:
         self._check_stamp()
@@ -77,6 +79,19 @@ class MemoryCache:
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
+            self._generation += 1
+
+    def generation(self) -> int:
+        """Read before computing a value that a drop must not outlive; give it to set_unless_dropped."""
+        self._check_stamp()
+        return self._generation
+
+    def set_unless_dropped(self, key: str, value: Any, ttl: float, generation: int) -> None:
+        """Set, unless something was dropped since `generation` was read: the value may predate the drop."""
+        self._check_stamp()
+        with self._lock:
+            if self._generation == generation:
+                self._data[key] = (time.monotonic() + ttl, value)
 
     def drop_prefix(self, prefix: str) -> None:
         """Drop the keys under a prefix here, and everything in the other workers on this machine (stamp file)."""
@@ -88,6 +103,15 @@ class MemoryCache:
         with self._lock:
             self._data = {k: v for k, v in self._data.items() if not k.startswith(prefix)}
             self._stamp = self._read_stamp()
+            self._generation += 1
+
+
+_GENERATION = "generation"  # counts drops (RedisCache)
+_SET_UNLESS_DROPPED = """
+if tonumber(redis.call('GET', KEYS[1]) or '0') == tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+end
+"""
 
 
 class RedisCache:
@@ -122,8 +146,27 @@ class RedisCache:
         except Exception as error:
             log.warning("cache unavailable: %s", type(error).__name__)
 
+    def generation(self) -> int | None:
+        """Read before computing a value that a drop must not outlive; give it to set_unless_dropped."""
+        try:
+            return int(self._client.get(self._prefix + _GENERATION) or 0)
+        except Exception as error:
+            log.warning("cache unavailable: %s", type(error).__name__)
+            return None
+
+    def set_unless_dropped(self, key: str, value: Any, ttl: float, generation: int | None) -> None:
+        """Set, unless something was dropped since `generation` was read (checked and set atomically)."""
+        if generation is None:
+            return
+        try:
+            self._client.eval(_SET_UNLESS_DROPPED, 2, self._prefix + _GENERATION, self._prefix + key,
+                              generation, json.dumps(value), max(1, int(ttl * 1000)))
+        except Exception as error:
+            log.warning("cache unavailable: %s", type(error).__name__)
+
     def drop_prefix(self, prefix: str) -> None:
         try:
+            self._client.incr(self._prefix + _GENERATION)
             keys = list(self._client.scan_iter(self._prefix + prefix + "*", count=500))
             if keys:
                 self._client.delete(*keys)

@@ -150,10 +150,13 @@ def cached_value(name: str, compute):
     if seconds <= 0:
         return compute()
     key = f"{PREFIX}value:{name}"
-    value = _cache().get(key)
+    cache = _cache()
+    generation = cache.generation()
+    value = cache.get(key)
     if value is None:
         value = compute()
-        _cache().set(key, value, seconds)
+        # Not kept if a change was committed (and the pages dropped) while it was computed: it may predate it.
+        cache.set_unless_dropped(key, value, seconds, generation)
     return value
 
 

@@ -148,3 +148,35 @@ def test_with_redis_pages_are_shared_and_dropped_after_a_content_commit(make_app
         for key in client.scan_iter(f"{prefix}*"):
             client.delete(key)
         client.close()
+
+
+@pytest.mark.parametrize("store", ["memory", "redis"])
+def test_a_value_computed_while_a_change_was_committed_is_not_kept(make_app, store):
+    """A signing request reads the campaign while an editor commits a change (and drops the pages): what it read
+    may predate the change, so it is used once and not kept for the next requests."""
+    import os
+    import uuid
+
+    from petition_app import pagecache
+
+    settings = {"PAGE_CACHE_SECONDS": 60}
+    client = None
+    if store == "redis":
+        url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+        client = redis_or_skip(url)
+        settings |= {"REDIS_URL": url, "REDIS_KEY_PREFIX": f"test-{uuid.uuid4().hex}:"}
+    app = make_app(**settings)
+    try:
+        with app.test_request_context("/"):
+            def read_during_a_commit():
+                pagecache.drop_pages()  # what a commit of public content does, meanwhile
+                return ["as read before the commit"]
+
+            assert pagecache.cached_value("race", read_during_a_commit) == ["as read before the commit"]
+            assert pagecache.cached_value("race", lambda: ["read again"]) == ["read again"]
+            assert pagecache.cached_value("race", lambda: ["not read: kept"]) == ["read again"]
+    finally:
+        if client is not None:
+            for key in client.scan_iter(f"{settings['REDIS_KEY_PREFIX']}*"):
+                client.delete(key)
+            client.close()

@@ -53,7 +53,7 @@ class SigningTarget:
     count_confirmed_only: bool
     discreet_mail: bool
     started_by: str
-    public_key: str | None  # the organisation's sealing key, read with the campaign: never a stale copy
+    public_key: str | None  # the organisation's sealing key, read and dropped with the campaign's columns
 
     @property
     def is_open(self) -> bool:
