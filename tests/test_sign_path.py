@@ -165,26 +165,30 @@ def test_signers_with_javascript_share_one_rendered_answer_while_the_count_stand
     assert not any("campaigns.title" in text for _body, statements in answers[1:] for text, _hit in statements)
 
 
-def _worker_pair(make_app, where: str):
-    """The app that signs and the one an editor changes things in: the same, or two instances sharing the instance
-    folder and database as two gunicorn workers do."""
-    signer = make_app(PAGE_CACHE_SECONDS=60)
-    return signer, signer if where == "same worker" else make_app(PAGE_CACHE_SECONDS=60)
+def _signed_once_in_a_worker_pair(make_app, where: str, slug: str):
+    """An open campaign signed once, so that the signing worker keeps its columns; returns the app that signs, the one
+    an editor changes things in (the same, or two instances sharing the instance folder and database as two gunicorn
+    workers do), the signer's client and the form's fields."""
+    from petition_app.models import CampaignStatus, Organisation
+
+    signer_app = make_app(PAGE_CACHE_SECONDS=60)
+    admin_app = signer_app if where == "same worker" else make_app(PAGE_CACHE_SECONDS=60)
+    with admin_app.app_context():
+        db.session.add(Campaign(slug=slug, title=slug.title(), organisation=Organisation(slug="o", name="O"),
+                                status=CampaignStatus.OPEN, goal=10, count_confirmed_only=False))
+        db.session.commit()
+    client = signer_app.test_client()
+    data = sign_data(client, slug)
+    assert client.post(f"/campaigns/{slug}/sign", data={**data, **_signer(0)}, headers=BROWSER).status_code == 303
+    return signer_app, admin_app, client, data
 
 
 @pytest.mark.parametrize("where", ["same worker", "another worker"])
 def test_a_campaign_closed_in_any_worker_refuses_the_next_signature(make_app, where):
     from petition_app.campaigns import service as campaigns
-    from petition_app.models import CampaignStatus, Organisation
+    from petition_app.models import CampaignStatus
 
-    signer_app, admin_app = _worker_pair(make_app, where)
-    with admin_app.app_context():
-        db.session.add(Campaign(slug="closing", title="Closing", organisation=Organisation(slug="o", name="O"),
-                                status=CampaignStatus.OPEN, goal=10, count_confirmed_only=False))
-        db.session.commit()
-    client = signer_app.test_client()
-    data = sign_data(client, "closing")
-    assert client.post("/campaigns/closing/sign", data={**data, **_signer(0)}, headers=BROWSER).status_code == 303
+    signer_app, admin_app, client, data = _signed_once_in_a_worker_pair(make_app, where, "closing")
     with admin_app.app_context():  # the campaign's columns are now kept by the signing worker
         campaign = db.session.execute(sa.select(Campaign).where(Campaign.slug == "closing")).scalar_one()
         campaigns.change_status(campaign, CampaignStatus.CLOSED)
@@ -197,16 +201,9 @@ def test_a_campaign_closed_in_any_worker_refuses_the_next_signature(make_app, wh
 @pytest.mark.parametrize("where", ["same worker", "another worker"])
 def test_a_sealing_key_set_in_any_worker_seals_the_next_signature(make_app, where):
     from petition_app import organisations, sealing
-    from petition_app.models import CampaignStatus, Organisation
+    from petition_app.models import Organisation
 
-    signer_app, admin_app = _worker_pair(make_app, where)
-    with admin_app.app_context():
-        db.session.add(Campaign(slug="sealing", title="Sealing", organisation=Organisation(slug="o", name="O"),
-                                status=CampaignStatus.OPEN, goal=10, count_confirmed_only=False))
-        db.session.commit()
-    client = signer_app.test_client()
-    data = sign_data(client, "sealing")
-    assert client.post("/campaigns/sealing/sign", data={**data, **_signer(0)}, headers=BROWSER).status_code == 303
+    signer_app, admin_app, client, data = _signed_once_in_a_worker_pair(make_app, where, "sealing")
     public, private = sealing.generate_keypair()
     with admin_app.app_context():
         organisations.set_public_key(db.session.execute(sa.select(Organisation)).scalar_one(), public)
