@@ -202,6 +202,47 @@ def _signer_mail_statement():
     return _SIGNER_MAIL[0]
 
 
+def signer_mail_values(campaign, payload: bytes) -> dict:
+    """The parameters of a signer's queued mail that the signature's row does not decide (see signer_mails_from).
+
+    `senders` maps each language to its sender (a JSON object: the row's language picks one in SQL); `sender` is
+    the discreet sender, or the sender of a language no longer configured.
+    """
+    if campaign.discreet_mail:
+        senders, sender = {}, discreet_sender()
+    else:
+        senders = {language: default_sender(language) for language in current_app.config["LANGUAGES"]}
+        sender = default_sender("")  # what a language with no settings of its own gets
+    now = coarse_now()
+    return {"mail_status": OutboxStatus.QUEUED, "message_id": new_message_id(), "campaign_id": campaign.id,
+            "discreet": bool(campaign.discreet_mail), "senders": json.dumps(senders), "sender": sender,
+            "payload": payload, "mail_now": now}
+
+
+def signer_mails_from(rows: str) -> str:
+    """INSERT INTO outbox ... SELECT ... FROM (<rows>) AS signer: a signer's mail for each signature row of `rows`
+    (id, language, confirmed_at), for a statement that stores a signature and queues its mail at once (PostgreSQL,
+    a WITH clause). The row decides the kind (the confirmation while unconfirmed, else "already signed"), the
+    language and so the sender; the rest are parameters (signer_mail_values, typed by signer_mail_parameters)."""
+    kinds = {"new": SIGNER_MAILS[0], "again": SIGNER_MAILS[1]}
+    return (
+        f"INSERT INTO outbox ({', '.join(_SIGNER_MAIL_COLUMNS)}) "  # noqa: S608 (constant text)
+        f"SELECT CASE WHEN signer.confirmed_at IS NULL THEN '{kinds['new']}' ELSE '{kinds['again']}' END, "
+        ":mail_status, signer.language, :message_id, :campaign_id, signer.id, :discreet, "
+        "COALESCE(CAST(:senders AS jsonb) ->> signer.language, :sender), :payload, 0, '', :mail_now, :mail_now "
+        f"FROM ({rows}) AS signer"
+    )
+
+
+def signer_mail_parameters() -> list:
+    """The typed parameters of signer_mails_from's SQL."""
+    table = OutboxMessage.__table__
+    return [bindparam("mail_status", type_=table.c.status.type), bindparam("message_id", type_=table.c.message_id.type),
+            bindparam("discreet", type_=Boolean()), bindparam("senders", type_=table.c.sender.type),
+            bindparam("sender", type_=table.c.sender.type), bindparam("payload", type_=table.c.payload.type),
+            bindparam("mail_now", type_=table.c.created_at.type)]
+
+
 def signer_links(signature: Signature) -> dict[str, str]:
     """Fresh withdraw and unsubscribe links for a signer, and a confirm link while the signature is unconfirmed."""
     cfg = current_app.config

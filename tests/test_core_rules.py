@@ -252,6 +252,71 @@ def test_confirming_on_a_campaign_that_counts_everyone_does_not_count_twice(app,
     assert row("anna@example.org", campaign).confirmed_at is not None
 
 
+def test_a_confirmation_link_confirms_and_counts_once_and_a_dead_link_changes_nothing(app, make_campaign):
+    campaign = make_campaign(count_confirmed_only=True)
+    everyone = make_campaign(count_confirmed_only=False)
+    for first in ("Anna", "Boris"):
+        service.sign(campaign, person(first, f"{first.lower()}@example.org"))
+    service.sign(everyone, person("Anna", "anna@example.org"))
+    anna, boris, anna_too = (row("anna@example.org", campaign), row("boris@example.org", campaign),
+                             row("anna@example.org", everyone))
+    link = tokens.issue(tokens.CONFIRM, 7, signature_id=anna.id)
+    dead = [tokens.issue(tokens.CONFIRM, -1, signature_id=boris.id),  # expired
+            tokens.issue(tokens.WITHDRAW, 7, signature_id=boris.id),  # another purpose
+            "", "x" * 101, link[:-1]]
+    other = tokens.issue(tokens.CONFIRM, 7, signature_id=anna_too.id)
+    db.session.commit()
+    found = service.confirm_link(link)
+    assert found == service.LinkSigner(anna.id, campaign.id, "en")
+    assert count_of(campaign) == 1
+    assert service.confirm_link(link) == found  # again: the same answer, nothing counted twice
+    for raw in dead:
+        assert service.confirm_link(raw) is None
+    assert count_of(campaign) == 1
+    assert row("boris@example.org", campaign).confirmed_at is None
+    assert row("anna@example.org", campaign).confirmed_at is not None
+    assert service.confirm_link(other) == service.LinkSigner(anna_too.id, everyone.id, "en")
+    assert count_of(everyone) == 1  # counted when signed, not again when confirmed
+    assert row("anna@example.org", everyone).confirmed_at is not None
+
+
+def test_confirmations_of_one_link_at_the_same_moment_count_once(make_app):
+    import threading
+
+    app = make_app()
+    with app.app_context():
+        org = make_org("burst-org", "Burst")
+        campaign = Campaign(slug="burst", title="T", organisation=org, status=CampaignStatus.OPEN, goal=10,
+                            count_confirmed_only=True)
+        db.session.add(campaign)
+        db.session.commit()
+        service.sign(campaign, person("Anna", "anna@example.org"))
+        link = tokens.issue(tokens.CONFIRM, 7, signature_id=row("anna@example.org", campaign).id)
+        db.session.commit()
+    attempts = 8
+    barrier = threading.Barrier(attempts)
+    found, errors = [], []
+
+    def attempt() -> None:
+        barrier.wait()
+        try:
+            with app.app_context():
+                found.append(service.confirm_link(link))
+                db.session.remove()
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+
+    threads = [threading.Thread(target=attempt) for _ in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(found) == attempts and None not in found
+    with app.app_context():
+        assert count_of(db.session.execute(sa.select(Campaign).where(Campaign.slug == "burst")).scalar_one()) == 1
+
+
 def _age(campaign: Campaign, email: str, days: int) -> None:
     signature = row(email, campaign)
     signature.created_at = datetime.now(timezone.utc) - timedelta(days=days)

@@ -168,6 +168,32 @@ def test_mail_sender_name_setting_names_the_sender_of_queued_mails(app, superuse
     assert parsed["From"].addresses[0].addr_spec == "no-reply@localhost"
 
 
+def test_a_repeated_signature_is_mailed_in_its_stored_language_under_that_languages_sender(app, superuser,
+                                                                                           make_campaign):
+    """The repeat's mail is in the language of the signature (whatever page it came from), and so is its sender;
+    a language no longer configured gets what mailer.default_sender gives it (PostgreSQL picks it in SQL)."""
+    from petition_app import mailer
+    from petition_app.models import OutboxMessage, Signature
+    from petition_app.signing.service import SignatureInput, sign
+
+    superuser.post("/admin/settings", data=_settings_form(superuser, mail_sender_name_ru="Сфера",
+                                                          mail_sender_name_en="Sphere"))
+    campaign = make_campaign(count_confirmed_only=False)
+    sign(campaign, SignatureInput("Anna", "Ivanova", "anna@example.org", "DE", language="ru"))
+    sign(campaign, SignatureInput("Anna", "Ivanova", "anna@example.org", "DE", language="en"))  # from the English page
+    db.session.execute(sa.update(Signature).values(language="xx", repeat_day=None, repeat_mails=0))
+    db.session.commit()
+    sign(campaign, SignatureInput("Anna", "Ivanova", "anna@example.org", "DE", language="en"))
+    rows = db.session.execute(sa.select(OutboxMessage.language, OutboxMessage.sender, OutboxMessage.kind)
+                              .order_by(OutboxMessage.id)).all()
+    names = [message_from_bytes(f"From: {sender}\n\n".encode(), policy=default_policy)["From"].addresses[0]
+             .display_name for _language, sender, _kind in rows]
+    assert [(language, kind) for language, _sender, kind in rows] == [
+        ("ru", "confirm"), ("ru", "confirm"), ("xx", "confirm")]
+    assert names[:2] == ["Сфера", "Сфера"]
+    assert rows[2][1] == mailer.default_sender("xx") != mailer.default_sender("ru")
+
+
 def test_without_a_sender_name_setting_mails_keep_the_configured_sender(app):
     from petition_app import mailer
 

@@ -130,6 +130,31 @@ def _verified(secret: str, request) -> dict:
 
 # -- events and their payloads ------------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_confirmation_link_queues_the_event_with_the_confirmation_only_for_an_enabled_endpoint(
+        org, make_campaign, client, receiver, enabled):
+    """The confirm button's POST (one statement on PostgreSQL unless the organisation has an enabled endpoint):
+    confirmed and counted either way; the event queued only for an enabled endpoint, in the same transaction."""
+    from petition_app import tokens
+
+    campaign = make_campaign(org=org, count_confirmed_only=True)
+    endpoint, _secret = _endpoint(org, receiver.url)
+    endpoint.enabled = enabled
+    db.session.commit()
+    signature = _signed(campaign, confirmed=False)
+    link = tokens.issue(tokens.CONFIRM, 7, signature_id=signature.id)
+    db.session.commit()
+    token = csrf_token(client, f"/campaigns/{campaign.slug}")
+    response = client.post(f"/s/confirm/{link}", data={"csrf_token": token},
+                           headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"})
+    assert response.status_code == 200 and b"Your signature is confirmed" in response.data
+    db.session.expire_all()
+    assert db.session.get(Signature, signature.id).confirmed_at is not None
+    assert db.session.get(type(campaign), campaign.id).signature_count == 1
+    assert [(d.signature_id, d.event_type) for d in _deliveries()] == ([(signature.id, "signature.confirmed")]
+                                                                   if enabled else [])
+
+
 def test_a_confirmed_signature_is_delivered_signed_as_standard_webhooks_verifies(org, make_campaign, receiver):
     campaign = make_campaign(org=org)
     endpoint, secret = _endpoint(org, receiver.url)

@@ -12,7 +12,7 @@ from sqlalchemy import Boolean, Date, Integer, bindparam, delete, func, select, 
 
 from petition_app import counts, mailer, pagecache, sealing, tokens, webhooks, write_lock
 from petition_app.db_setup import checkpoint_wal
-from petition_app.extensions import db, run
+from petition_app.extensions import db, run, run_alone
 from petition_app.models import Campaign, CampaignStatus, Organisation, OutboxMessage, Signature, Token
 from petition_app.models.campaign import accepts_signatures
 from petition_app.privacy import coarse_now, email_hash
@@ -102,10 +102,10 @@ def _read_target(slug: str) -> list:
 def sign(campaign: Campaign | SigningTarget, data: SignatureInput) -> Outcome:
     """Store a signature (or find the one this address made), count it and queue one mail, in one transaction.
 
-    A new and a repeated signature run the same statements (the row's INSERT ... ON CONFLICT DO NOTHING, the count
-    that adds nothing for a repeat, the read of the row, its update, the mail's INSERT that inserts nothing when a
-    limit refuses it) and get the same answer: neither the page, nor the count, nor the time taken may tell a
-    visitor whether the address had signed. The address's owner gets the mail that fits: the confirmation (with a
+    A new and a repeated signature run the same statements (on PostgreSQL one, _one_statement; on SQLite the row's
+    INSERT ... ON CONFLICT DO NOTHING, the count that adds nothing for a repeat, the read of the row, its update,
+    the mail's INSERT that inserts nothing when a limit refuses it) and get the same answer: neither the page, nor
+    the count, nor the time taken may tell a visitor whether the address had signed. The address's owner gets the mail that fits: the confirmation (with a
     fresh link) while unconfirmed, else "you have already signed". `campaign` is the campaign or its SigningTarget.
     """
     if isinstance(campaign, Campaign):
@@ -135,32 +135,46 @@ def sign(campaign: Campaign | SigningTarget, data: SignatureInput) -> Outcome:
         "repeat_mails": 0,
     }
     payload = mailer.seal_payload({"to": address, "first_name": data.first_name})  # outside the write lock
-    with write_lock.serialised():  # everything from here to the commit is the write transaction
-        inserted, signature = _store(values, count=not campaign.count_confirmed_only)
-        if signature is not None:
+    count = not campaign.count_confirmed_only
+    if db.engine.dialect.name == "postgresql":
+        # The caller's unit of work so far is committed, as it is with the signature elsewhere (and expired: read
+        # again after the signature); its connection goes back before the statement takes one.
+        db.session.commit()
+        inserted = _sign_in_one_statement(campaign, values, count, payload)
+    else:
+        with write_lock.serialised():  # everything from here to the commit is the write transaction
+            inserted, signature = _store(values, count=count)
             allowed = _may_mail(campaign, signature, repeat=not inserted)
             kind = "confirm" if signature.confirmed_at is None else "already_signed"
             # A limited repeat runs the mail's INSERT too (inserting nothing), so that it costs what a mail costs.
             mailer.enqueue_signature_mail(kind, campaign, signature, address, data.first_name, send=allowed,
                                           payload=payload)
-        db.session.commit()
+            db.session.commit()
     # The cached counter catches up within COUNTER_CACHE_SECONDS: no cache stampede per signature.
     return Outcome.SIGNED if inserted else Outcome.DUPLICATE
 
 
 def _store(values: dict, count: bool):
-    """Insert the signature unless its address has signed, count it if new and `count`, and read its row's state.
-
-    (inserted, state row); the state row is None only when another request with the same address stored it at the
-    same moment (PostgreSQL). On PostgreSQL one statement (a round trip, not three); elsewhere three, under the
-    write lock.
-    """
-    if db.session.connection().dialect.name == "postgresql":
-        row = run(_combined_statement(), {**values, "count": count, "shard": counts.random_shard()}).first()
-        return (row is not None and row.inserted), row
+    """Insert the signature unless its address has signed, count it if new and `count`, and read its row's state
+    (inserted, state row): three statements under SQLite's write lock."""
     inserted = _insert_unless_signed(values)
     counts.add_one_if(values["campaign_id"], inserted and count)
     return inserted, run(_state_statement(), {k: values[k] for k in ("campaign_id", "email_hash")}).first()
+
+
+def _sign_in_one_statement(campaign: SigningTarget, values: dict, count: bool, payload: bytes) -> bool:
+    """PostgreSQL: the whole signature as one statement in a transaction of its own (see _one_statement); whether
+    it added a row. One round trip: no BEGIN and COMMIT around it, nothing held between statements."""
+    cache = current_app.extensions["petition_cache"]
+    key = _repeat_key(campaign.id, values["email_hash"])
+    quiet = cache.get(key) is None
+    row = run_alone(_one_statement(), {
+        **values, **mailer.signer_mail_values(campaign, payload), "notified_at": values["created_at"],
+        "count": count, "shard": counts.random_shard(), "today": datetime.now(timezone.utc).date(),
+        "per_day": REPEAT_MAILS_PER_DAY, "quiet": quiet,
+    })[0]
+    cache.set(key, 1, REPEAT_QUIET_SECONDS)
+    return row.inserted
 
 
 _INSERT_COLUMNS = ("campaign_id", "first_name", "last_name", "email", "phone", "sealed", "email_hash", "country",
@@ -194,31 +208,45 @@ def _insert_unless_signed(values: dict) -> bool:
 
 
 _STATE_COLUMNS = ("id", "language", "email_hash", "confirmed_at", "repeat_day", "repeat_mails", "notified_at")
-_COMBINED: list = []
+_ONE: list = []
 
 
-def _combined_statement():
-    """PostgreSQL: the signature's INSERT ... ON CONFLICT DO NOTHING, its count and its state, in one statement.
+def _one_statement():
+    """PostgreSQL: a signature in one statement, whether its address had signed or not (the same statement).
 
-    The count's INSERT takes the new row from the first (so it adds nothing for a repeat); the final SELECT returns
-    the new row, or else the one already stored. A repeat and a new signature run the same statement.
+    `added` inserts the row unless the address has signed (its notified_at set: its confirmation is mailed);
+    `counted` adds the new row to a random shard of the count when the campaign counts every signature;
+    `repeated` is the repeat limit of _may_mail for an address that had signed: its row takes this attempt and is
+    mailed when none was mailed today, or fewer than per_day and none in the quiet period (:quiet, from the cache);
+    two attempts at the same moment cannot both pass, as an UPDATE checks its condition again on the row it waited
+    for; `mailed` queues the mail of whichever row came out of the two. All parts see the same snapshot: a row
+    another signer inserted with the same address at the same moment is neither added nor repeated (no mail).
     """
-    if not _COMBINED:
+    if not _ONE:
         table = Signature.__table__
-        state = ", ".join(_STATE_COLUMNS)
-        _COMBINED.append(text(
-            f"WITH added AS (INSERT INTO signatures ({', '.join(_INSERT_COLUMNS)}) "  # noqa: S608 (constant text)
-            f"VALUES ({', '.join(':' + name for name in _INSERT_COLUMNS)}) "
-            f"ON CONFLICT (campaign_id, email_hash) DO NOTHING RETURNING {state}), "
+        signer = "id, language, confirmed_at"
+        columns = (*_INSERT_COLUMNS, "notified_at")
+        mailed = mailer.signer_mails_from(
+            f"SELECT {signer} FROM added UNION ALL SELECT {signer} FROM repeated")  # noqa: S608 (constant text)
+        _ONE.append(text(
+            f"WITH added AS (INSERT INTO signatures ({', '.join(columns)}) "  # noqa: S608 (constant text)
+            f"VALUES ({', '.join(':' + name for name in columns)}) "
+            f"ON CONFLICT (campaign_id, email_hash) DO NOTHING RETURNING {signer}), "
             "counted AS (INSERT INTO campaign_counts (campaign_id, shard, n) "
-            f"SELECT :campaign_id, :shard, 1 FROM added WHERE :count {counts.ADD_TO_SHARD}) "
-            f"SELECT true AS inserted, {state} FROM added "
-            f"UNION ALL SELECT false, {state} FROM signatures "
-            "WHERE campaign_id = :campaign_id AND email_hash = :email_hash AND NOT EXISTS (SELECT 1 FROM added)"
-        ).bindparams(*(bindparam(name, type_=table.c[name].type) for name in _INSERT_COLUMNS),
-                     bindparam("count", type_=Boolean()), bindparam("shard", type_=Integer()))
-         .columns(inserted=Boolean(), **{name: table.c[name].type for name in _STATE_COLUMNS}))
-    return _COMBINED[0]
+            f"SELECT :campaign_id, :shard, 1 FROM added WHERE :count {counts.ADD_TO_SHARD}), "
+            "repeated AS (UPDATE signatures SET repeat_day = :today, "
+            "repeat_mails = CASE WHEN repeat_day = :today THEN repeat_mails + 1 ELSE 1 END, notified_at = :notified_at "
+            "WHERE campaign_id = :campaign_id AND email_hash = :email_hash AND NOT EXISTS (SELECT 1 FROM added) "
+            "AND (repeat_day IS DISTINCT FROM :today OR repeat_mails = 0 OR (repeat_mails < :per_day AND :quiet)) "
+            f"RETURNING {signer}), "
+            f"mailed AS ({mailed}) "
+            "SELECT EXISTS (SELECT 1 FROM added) AS inserted"
+        ).bindparams(*(bindparam(name, type_=table.c[name].type) for name in columns),
+                     bindparam("count", type_=Boolean()), bindparam("shard", type_=Integer()),
+                     bindparam("today", type_=Date()), bindparam("per_day", type_=Integer()),
+                     bindparam("quiet", type_=Boolean()), *mailer.signer_mail_parameters())
+         .columns(inserted=Boolean()))
+    return _ONE[0]
 
 
 _STATE: list = []
@@ -254,19 +282,31 @@ def _may_mail(campaign: SigningTarget, signature, repeat: bool) -> bool:
     quiet = cache.get(key) is None
     allowed = not repeat or sent_today == 0 or (sent_today < REPEAT_MAILS_PER_DAY and quiet)
     day, mails = (today, sent_today + 1) if repeat and allowed else (signature.repeat_day, signature.repeat_mails)
-    # IS NOT DISTINCT FROM (SQLite: IS): one statement whether the stored day is set or not
-    same_state = Signature.__table__.c.repeat_day.is_not_distinct_from(
-        bindparam(None, signature.repeat_day, type_=Date()))  # a parameter even when None, not IS NULL
-    # Compare-and-set: of two attempts at the same moment only one counts, so the limit holds under concurrency.
-    table = Signature.__table__  # a Core UPDATE: no ORM bookkeeping in every signing request
     # notified_at (when the address was last mailed) moves in the same statement when the mail is allowed.
     notified = coarse_now() if allowed else signature.notified_at
-    claimed = run(
-        update(table).where(table.c.id == signature.id, table.c.repeat_mails == signature.repeat_mails, same_state)
-        .values(repeat_day=day, repeat_mails=mails, notified_at=notified)
-    ).rowcount == 1
+    claimed = run(_claim_statement(), {
+        "row": signature.id, "old_mails": signature.repeat_mails, "old_day": signature.repeat_day,
+        "day": day, "mails": mails, "notified": notified,
+    }).rowcount == 1
     cache.set(key, 1, REPEAT_QUIET_SECONDS)
     return allowed and claimed
+
+
+_CLAIM: list = []
+
+
+def _claim_statement():
+    """The repeat limit's compare-and-set (a Core UPDATE built once): of two attempts at the same moment only one
+    counts, so the limit holds under concurrency. IS NOT DISTINCT FROM a parameter (SQLite: IS), not IS NULL or =
+    by the stored day: one statement whether the day is set or not."""
+    if not _CLAIM:
+        table = Signature.__table__
+        _CLAIM.append(
+            update(table).where(table.c.id == bindparam("row"), table.c.repeat_mails == bindparam("old_mails"),
+                                table.c.repeat_day.is_not_distinct_from(bindparam("old_day", type_=Date())))
+            .values(repeat_day=bindparam("day"), repeat_mails=bindparam("mails"),
+                    notified_at=bindparam("notified")))
+    return _CLAIM[0]
 
 
 def signature_for(raw_token: str, purpose: str) -> Signature | None:
@@ -281,17 +321,115 @@ def signature_for(raw_token: str, purpose: str) -> Signature | None:
 
 def confirm(signature: Signature) -> None:
     """Confirm a signature; confirming again changes nothing."""
-    table = Signature.__table__  # Core statements: no ORM bookkeeping in every confirmation
-    campaign_id = signature.campaign_id
+    _confirm(signature.id, signature.campaign_id)
+
+
+def _confirm(signature_id: int, campaign_id: int) -> None:
     with write_lock.serialised():
-        result = run(
-            update(table).where(table.c.id == signature.id, table.c.confirmed_at.is_(None))
-            .values(confirmed_at=coarse_now())
-        )
-        if result.rowcount == 1:
+        if run(_confirm_statement(), {"row": signature_id, "confirmed_at": coarse_now()}).rowcount == 1:
             counts.add_confirmation(campaign_id)  # moves the count if the campaign counts confirmed ones only
-            webhooks.signature_confirmed(signature.id)
-        db.session.commit()  # expires `signature`: read again only if the caller reads it
+            webhooks.signature_confirmed(signature_id)
+        db.session.commit()  # expires the session's objects: a signature is read again only if the caller reads it
+
+
+_CONFIRM: list = []
+
+
+def _confirm_statement():
+    """UPDATE ... SET confirmed_at WHERE id AND confirmed_at IS NULL (a Core statement built once)."""
+    if not _CONFIRM:
+        table = Signature.__table__
+        _CONFIRM.append(update(table).where(table.c.id == bindparam("row"), table.c.confirmed_at.is_(None))
+                        .values(confirmed_at=bindparam("confirmed_at")))
+    return _CONFIRM[0]
+
+
+@dataclass(frozen=True)
+class LinkSigner:
+    """What the answer to a confirmation needs of the signature its link stands for (no personal data)."""
+
+    id: int
+    campaign_id: int
+    language: str
+
+
+def confirm_link(raw_token: str) -> LinkSigner | None:
+    """Confirm the signature a live confirmation link stands for (confirming again changes nothing); None for a
+    dead link (unknown, expired, another purpose, malformed).
+
+    On PostgreSQL one statement in a transaction of its own (_confirm_link_statement), unless the campaign's
+    organisation has a webhook endpoint: then the statement changes nothing and the steps of confirm() run, which
+    queue the event in the confirmation's transaction. Elsewhere a read of the link's signature, then those steps.
+    """
+    if tokens.live(raw_token, tokens.CONFIRM) is None:
+        return None
+    params = {"token_hash": tokens.token_hash(raw_token), "purpose": tokens.CONFIRM, "now": datetime.now(timezone.utc)}
+    if db.engine.dialect.name == "postgresql":
+        db.session.commit()  # as in sign(): the caller's work so far, and no connection held beside the statement's
+        rows = run_alone(_confirm_link_statement(), {**params, "confirmed_at": coarse_now(),
+                                                     "shard": counts.random_shard()})
+        if not rows:
+            return None
+        found = rows[0]
+        if found.hooked:
+            _confirm(found.id, found.campaign_id)
+    else:
+        found = run(_link_statement(), params).first()
+        if found is None:
+            return None
+        _confirm(found.id, found.campaign_id)
+    return LinkSigner(found.id, found.campaign_id, found.language)
+
+
+_LINK: list = []
+
+
+def _link_statement():
+    """The signature columns a confirmation needs, by its live link (a Core select built once)."""
+    if not _LINK:
+        table, token = Signature.__table__, Token.__table__
+        _LINK.append(
+            select(table.c.id, table.c.campaign_id, table.c.language)
+            .join(token, token.c.signature_id == table.c.id)
+            .where(token.c.token_hash == bindparam("token_hash"), token.c.purpose == bindparam("purpose"),
+                   token.c.expires_at > bindparam("now", type_=token.c.expires_at.type)))
+    return _LINK[0]
+
+
+_CONFIRM_LINK: list = []
+
+
+def _confirm_link_statement():
+    """PostgreSQL: a confirmation by its link in one statement.
+
+    `link` finds the link's signature with what counting needs of its campaign; `hooked` whether the organisation
+    has an enabled webhook endpoint (then nothing changes here: confirm_link runs the steps that queue the event);
+    `confirmed` sets the time unless set (two confirmations at the same moment: the UPDATE checks again on the row
+    it waited for, so only one passes); `counted` adds it to a random shard when the campaign counts confirmed
+    signatures only. The row returned is the link's signature, if the link is live.
+    """
+    if not _CONFIRM_LINK:
+        table, token = Signature.__table__, Token.__table__
+        _CONFIRM_LINK.append(text(
+            "WITH link AS (SELECT s.id, s.campaign_id, s.language, c.count_confirmed_only, c.organisation_id "  # noqa: S608
+            "FROM tokens t JOIN signatures s ON s.id = t.signature_id JOIN campaigns c ON c.id = s.campaign_id "
+            "WHERE t.token_hash = :token_hash AND t.purpose = :purpose AND t.expires_at > :now), "
+            "hooked AS (SELECT EXISTS (SELECT 1 FROM webhook_endpoints w JOIN link "
+            "ON w.organisation_id = link.organisation_id WHERE w.enabled) AS yes), "
+            "confirmed AS (UPDATE signatures SET confirmed_at = :confirmed_at FROM link "
+            "WHERE signatures.id = link.id AND signatures.confirmed_at IS NULL AND NOT (SELECT yes FROM hooked) "
+            "RETURNING signatures.id), "
+            "counted AS (INSERT INTO campaign_counts (campaign_id, shard, n) "
+            "SELECT link.campaign_id, :shard, 1 FROM confirmed JOIN link ON link.id = confirmed.id "
+            f"WHERE link.count_confirmed_only {counts.ADD_TO_SHARD}) "
+            "SELECT link.id, link.campaign_id, link.language, (SELECT yes FROM hooked) AS hooked FROM link"
+        ).bindparams(bindparam("token_hash", type_=token.c.token_hash.type),
+                     bindparam("purpose", type_=token.c.purpose.type),
+                     bindparam("now", type_=token.c.expires_at.type),
+                     bindparam("confirmed_at", type_=table.c.confirmed_at.type),
+                     bindparam("shard", type_=Integer()))
+         .columns(id=Integer(), campaign_id=Integer(), language=table.c.language.type, hooked=Boolean()))
+    return _CONFIRM_LINK[0]
 
 
 def withdraw(signature: Signature) -> None:

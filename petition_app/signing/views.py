@@ -16,8 +16,15 @@ from petition_app.i18n import prefer_signer_language
 from petition_app.models import Campaign
 from petition_app.pagecache import cached_body
 from petition_app.signing.forms import SignForm
-from petition_app.signing.service import Outcome, SignatureInput, SigningTarget, sign, signature_for, signing_target
-from petition_app.signing.service import confirm as service_confirm
+from petition_app.signing.service import (
+    Outcome,
+    SignatureInput,
+    SigningTarget,
+    confirm_link,
+    sign,
+    signature_for,
+    signing_target,
+)
 from petition_app.signing.service import unsubscribe as service_unsubscribe
 from petition_app.signing.service import withdraw as service_withdraw
 
@@ -126,28 +133,37 @@ def _link_page(template: str, signature, token: str, done: bool = False, status:
 @bp.route("/s/confirm/<token>", methods=["GET", "POST"])
 @limiter.limit(_sign_limit)
 def confirm(token: str):
+    if request.method == "POST":
+        signer = confirm_link(token)  # confirms it, if the link is live
+        if signer is None:
+            return _dead_link()
+        prefer_signer_language(signer.language)
+        return _confirmed_answer(signer.campaign_id, token)
     signature = _link_signature(token, tokens.CONFIRM)
     if signature is None:
         return _dead_link()
-    campaign_id = signature.campaign_id  # read now: after the commit it would cost a reload
-    if request.method == "POST":
-        service_confirm(signature)
-    if request.method == "POST" or signature.confirmed_at is not None:
-        # The same page for every signer of the campaign but for the link's own address (in the language links):
-        # rendered once with a slot in its place, filled in for each answer.
-        body = cached_body(f"confirmed:{campaign_id}",
-                           lambda: _confirmed_page(signature, token).replace(token, _LINK_SLOT))
-        return body.replace(_LINK_SLOT, token)
+    if signature.confirmed_at is not None:
+        return _confirmed_answer(signature.campaign_id, token)
     return _link_page("signing/confirm.html", signature, token)
 
 
 _LINK_SLOT = "\x00link\x00"  # NUL never reaches a rendered page (refused in input), so it marks only the slot
 
 
-def _confirmed_page(signature, token: str) -> str:
+def _confirmed_answer(campaign_id: int, token: str) -> str:
+    # The same page for every signer of the campaign but for the link's own address (in the language links):
+    # rendered once with a slot in its place, filled in for each answer.
+    body = cached_body(f"confirmed:{campaign_id}",
+                       lambda: _confirmed_page(campaign_id, token).replace(token, _LINK_SLOT))
+    return body.replace(_LINK_SLOT, token)
+
+
+def _confirmed_page(campaign_id: int, token: str) -> str:
     # A confirmed signer's next step: sharing, and the organisation's other campaigns.
-    actions = more_actions(db.session.get(Campaign, signature.campaign_id))
-    return _link_page("signing/confirm.html", signature, token, done=True, actions=actions)[0]
+    campaign = db.session.get(Campaign, campaign_id)
+    actions = more_actions(campaign)
+    campaign = translations.localised(campaign, str(get_locale())) if campaign is not None else None
+    return render_template("signing/confirm.html", campaign=campaign, token=token, done=True, actions=actions)
 
 
 @bp.route("/s/withdraw/<token>", methods=["GET", "POST"])
