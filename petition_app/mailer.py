@@ -208,15 +208,27 @@ def signer_mail_values(campaign, payload: bytes) -> dict:
     `senders` maps each language to its sender (a JSON object: the row's language picks one in SQL); `sender` is
     the discreet sender, or the sender of a language no longer configured.
     """
-    if campaign.discreet_mail:
-        senders, sender = {}, discreet_sender()
-    else:
-        senders = {language: default_sender(language) for language in current_app.config["LANGUAGES"]}
-        sender = default_sender("")  # what a language with no settings of its own gets
-    now = coarse_now()
+    senders, sender = ("{}", discreet_sender()) if campaign.discreet_mail else _senders()
     return {"mail_status": OutboxStatus.QUEUED, "message_id": new_message_id(), "campaign_id": campaign.id,
-            "discreet": bool(campaign.discreet_mail), "senders": json.dumps(senders), "sender": sender,
-            "payload": payload, "mail_now": now}
+            "discreet": bool(campaign.discreet_mail), "senders": senders, "sender": sender,
+            "payload": payload, "mail_now": coarse_now()}
+
+
+_SENDERS: dict[tuple, tuple[str, str]] = {}
+
+
+def _senders() -> tuple[str, str]:
+    """Each configured language's sender (a JSON object) and the sender of any other language, worked out once per
+    version of the site settings (they name the senders) and of the configuration."""
+    config = current_app.config
+    key = (site_settings.version(), tuple(config["LANGUAGES"]), config["MAIL_DEFAULT_SENDER"])
+    found = _SENDERS.get(key)
+    if found is None:
+        if len(_SENDERS) > 16:  # versions replaced by changes
+            _SENDERS.clear()
+        senders = {language: default_sender(language) for language in config["LANGUAGES"]}
+        found = _SENDERS[key] = (json.dumps(senders), default_sender(""))  # "": a language with no settings
+    return found
 
 
 def signer_mails_from(rows: str) -> str:

@@ -182,23 +182,27 @@ def init_app(app: Flask) -> None:
     https = app.config["PUBLIC_URL"].startswith("https://")
     onion = app.config.get("ONION_URL")
 
+    leading = [("Referrer-Policy", "no-referrer"), ("X-Content-Type-Options", "nosniff")]
+    trailing = [("Permissions-Policy", PERMISSIONS_POLICY), ("Cross-Origin-Opener-Policy", "same-origin")]
+    if https:
+        trailing.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+
     @app.after_request
     def set_security_headers(response: Response) -> Response:
         headers = response.headers
+        present = {key.lower() for key in headers.keys()}  # one pass, not a search of the headers per default
         # g.frame_ancestors: set by a view whose page partners may frame; every other page is never framed.
         frame_ancestors = g.get("frame_ancestors")
-        headers.setdefault("Content-Security-Policy", content_security_policy(frame_ancestors))
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        headers.setdefault("X-Content-Type-Options", "nosniff")
+        defaults = [("Content-Security-Policy", content_security_policy(frame_ancestors)), *leading]
         if not frame_ancestors:
-            headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if https:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+            defaults.append(("X-Frame-Options", "DENY"))
+        defaults += trailing
         if onion:
-            headers.setdefault("Onion-Location", onion_location(onion, request.path, request.query_string))
-        if request.method != "GET" or "Cache-Control" not in headers:
+            defaults.append(("Onion-Location", onion_location(onion, request.path, request.query_string)))
+        if request.method != "GET" or "cache-control" not in present:
             # Pages carry form tokens and personal answers: never store them in shared caches.
-            headers.setdefault("Cache-Control", "no-store")
+            defaults.append(("Cache-Control", "no-store"))
+        for key, value in defaults:
+            if key.lower() not in present:
+                headers.add(key, value)
         return response

@@ -179,6 +179,45 @@ def test_gunicorn_access_log_records_no_client_address_and_no_link_token():
     assert "AnotherSecret" not in atoms["U"] and "198.51.100.9" not in text
 
 
+@pytest.mark.parametrize("raw_uri", ["/s/withdraw/SeCrEtToKeN123?x=1", '/campaigns/a"b/sign?q="1"', "/", "/x?ip=10.0.0.1"])
+@pytest.mark.parametrize("sent", [0, 25554, None])
+def test_gunicorn_access_lines_are_the_bytes_the_configured_format_gives(raw_uri, sent):
+    """The access log's short path (the configured format written directly) writes what gunicorn's own path
+    writes for that format, scrubbed alike; another format takes gunicorn's path."""
+    import logging
+    from datetime import timedelta
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from gunicorn.glogging import SafeAtoms
+
+    settings: dict = {}
+    exec(compile(Path("gunicorn.conf.py").read_text(), "gunicorn.conf.py", "exec"), settings)  # noqa: S102
+    logger = settings["logger_class"].__new__(settings["logger_class"])
+    lines: list[str] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    logger.access_log = logging.getLogger(f"test-access-{id(lines)}")
+    logger.access_log.propagate = False
+    logger.access_log.setLevel(logging.INFO)
+    logger.access_log.addHandler(Capture())
+    logger._access_log_enabled = True
+    environ = {"REQUEST_METHOD": "POST", "RAW_URI": raw_uri, "PATH_INFO": raw_uri.split("?")[0],
+               "QUERY_STRING": "", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "198.51.100.9"}
+    resp = SimpleNamespace(status="303 SEE OTHER", sent=sent, headers=[("Location", "/x")])
+    req = SimpleNamespace(headers=[("HOST", "example.org")])
+    took = timedelta(seconds=1, microseconds=234567)
+    for log_format in (settings["access_log_format"], '%(r)s %(s)s %(L)s'):
+        logger.cfg = SimpleNamespace(access_log_format=log_format)
+        lines.clear()
+        logger.access(resp, req, environ, took)
+        assert lines == [log_format % SafeAtoms(logger.atoms(resp, req, environ, took))]
+        assert "SeCrEtToKeN123" not in lines[0] and "198.51.100.9" not in lines[0] and "10.0.0.1" not in lines[0]
+
+
 def test_database_errors_in_logs_carry_no_signer_data(app):
     from sqlalchemy.exc import IntegrityError
 

@@ -137,9 +137,7 @@ def sign(campaign: Campaign | SigningTarget, data: SignatureInput) -> Outcome:
     payload = mailer.seal_payload({"to": address, "first_name": data.first_name})  # outside the write lock
     count = not campaign.count_confirmed_only
     if db.engine.dialect.name == "postgresql":
-        # The caller's unit of work so far is committed, as it is with the signature elsewhere (and expired: read
-        # again after the signature); its connection goes back before the statement takes one.
-        db.session.commit()
+        _commit_callers_work()
         inserted = _sign_in_one_statement(campaign, values, count, payload)
     else:
         with write_lock.serialised():  # everything from here to the commit is the write transaction
@@ -160,6 +158,16 @@ def _store(values: dict, count: bool):
     inserted = _insert_unless_signed(values)
     counts.add_one_if(values["campaign_id"], inserted and count)
     return inserted, run(_state_statement(), {k: values[k] for k in ("campaign_id", "email_hash")}).first()
+
+
+def _commit_callers_work() -> None:
+    """Before a statement that runs on its own (PostgreSQL): commit the caller's unit of work so far, as the
+    signature's transaction does elsewhere (and so expire what the session loaded: read again afterwards, it
+    shows the signature), and give its connection back before the statement takes one. Nothing to do, and no
+    cost, when the session holds nothing (a sign POST whose campaign was read from the cache)."""
+    session = db.session()
+    if session.in_transaction() or session.new or session.dirty or session.deleted:
+        session.commit()
 
 
 def _sign_in_one_statement(campaign: SigningTarget, values: dict, count: bool, payload: bytes) -> bool:
@@ -365,7 +373,7 @@ def confirm_link(raw_token: str) -> LinkSigner | None:
         return None
     params = {"token_hash": tokens.token_hash(raw_token), "purpose": tokens.CONFIRM, "now": datetime.now(timezone.utc)}
     if db.engine.dialect.name == "postgresql":
-        db.session.commit()  # as in sign(): the caller's work so far, and no connection held beside the statement's
+        _commit_callers_work()
         rows = run_alone(_confirm_link_statement(), {**params, "confirmed_at": coarse_now(),
                                                      "shard": counts.random_shard()})
         if not rows:
