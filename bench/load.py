@@ -28,7 +28,8 @@ servers. Ratios to the bare app measured in the same run are the figures to comp
 "cpu app" are the CPU milliseconds each server spent per request (per GET + POST in the sign flow), warm-up
 included: its gunicorn processes and, on PostgreSQL, its database backends (told apart by application_name; "of
 it db" is the app's backends' share). They move less with the machine's other load than requests per second.
-Nothing here asserts.
+"bare p99" is the bare app's 99th percentile for the same workload (for the confirm POST: its sign flow), which
+tells a slow tail of the machine from one of the app. Nothing here asserts.
 
     .venv/bin/python bench/load.py                 # the full run recorded in BENCHMARKS.md (about 15 minutes)
     .venv/bin/python bench/load.py --short         # `make bench`: a few seconds per workload, 20,000 rows
@@ -525,7 +526,7 @@ def report(all_results: list[dict], args) -> None:
         print(f"\n== {res['database']} ==  (setup {res['setup_seconds']:.1f} s; bulk seed of {args.seed:,} "
               f"signatures {res.get('seed_seconds', float('nan')):.1f} s; sizes {res['sizes']})")
         print(f"{'state':<22} {'workload':<14} {'bare/s':>8} {'app/s':>8} {'ratio':>6} {'p50 ms':>7} "
-              f"{'p99 ms':>7} {'errors':>6} {'cpu bare':>8} {'cpu app':>8} {'of it db':>8}  target")
+              f"{'p99 ms':>7} {'bare p99':>8} {'errors':>6} {'cpu bare':>8} {'cpu app':>8} {'of it db':>8}  target")
         empty = {r["workload"]: r["app"]["rps"] for r in res["rows"] if r["state"] == "empty"}
         for r in res["rows"]:
             bare, app = r["bare"], r["app"]
@@ -539,7 +540,7 @@ def report(all_results: list[dict], args) -> None:
                 keep = app["rps"] / empty[r["workload"]] if empty.get(r["workload"]) else float("nan")
                 target += f"; {keep:.2f}x empty ({'met' if keep >= 1 / 1.2 else 'NOT met'} 1.2x)"
             print(f"{r['state']:<22} {r['workload']:<14} {bare['rps']:>8.0f} {app['rps']:>8.0f} {ratio:>6.2f} "
-                  f"{app['p50']:>7.1f} {app['p99']:>7.1f} {app['errors']:>6} {bare['cpu_ms']:>8.2f} "
+                  f"{app['p50']:>7.1f} {app['p99']:>7.1f} {bare['p99']:>8.1f} {app['errors']:>6} {bare['cpu_ms']:>8.2f} "
                   f"{app['cpu_ms']:>8.2f} {app['cpu_db_ms']:>8.2f}  {target}")
         for state, checks in res["checks"].items():
             print(f"count check ({state}): " + "; ".join(

@@ -103,8 +103,10 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     mail.init_app(app)
     login_manager.init_app(app)
-    app.extensions["petition_cache"] = make_cache(app.config.get("REDIS_URL"), app.config["REDIS_KEY_PREFIX"],
-                                                  str(Path(app.instance_path) / "cache-stamp"))
+    cache = app.extensions["petition_cache"] = make_cache(
+        app.config.get("REDIS_URL"), app.config["REDIS_KEY_PREFIX"], str(Path(app.instance_path) / "cache-stamp"))
+    app.before_request_funcs.setdefault(None, []).insert(0, cache.begin_request)  # before anything reads it
+    app.teardown_request(lambda _error: cache.end_request())
     import petition_app.models  # noqa: F401  (register the tables)
 
 

@@ -41,6 +41,7 @@ class MemoryCache:
         self._stamp_path = stamp_path
         self._stamp = self._read_stamp()
         self._generation = 0  # moves with every drop: see set_unless_dropped
+        self._request = threading.local()  # whether this thread's request has checked the stamp (begin_request)
 
     @property
     def stamp_path(self) -> str | None:
@@ -49,14 +50,30 @@ class MemoryCache:
     def _read_stamp(self) -> tuple[int, int] | None:
         return read_stamp(self._stamp_path)
 
+    def begin_request(self) -> None:
+        """A request starts in this thread: its first read checks the stamp file and its later reads trust that
+        check. A drop in another process shows from the next request on, as it would with a check per read; one
+        `stat` per request rather than per read (a thread that gives up the interpreter lock for a system call
+        waits to take it back, which under load costs far more than the call)."""
+        self._request.checked = False
+
+    def end_request(self) -> None:
+        self._request.__dict__.pop("checked", None)  # outside a request, every read checks again
+
     def _check_stamp(self) -> None:
-        if self._stamp_path:
-            stamp = self._read_stamp()
-            if stamp != self._stamp:
-                with self._lock:
-                    self._data.clear()
-                    self._stamp = stamp
-                    self._generation += 1
+        if not self._stamp_path:
+            return
+        checked = getattr(self._request, "checked", None)
+        if checked:
+            return
+        stamp = self._read_stamp()
+        if stamp != self._stamp:
+            with self._lock:
+                self._data.clear()
+                self._stamp = stamp
+                self._generation += 1
+        if checked is False:
+            self._request.checked = True
 
     def get(self, key: str) -> Any | None:
         self._check_stamp()
@@ -118,6 +135,12 @@ class RedisCache:
     def __init__(self, url: str, prefix: str = "petition_app:cache:") -> None:
         self._client = redis_client(url)
         self._prefix = prefix
+
+    def begin_request(self) -> None:  # every read asks Redis, which holds the drops
+        pass
+
+    def end_request(self) -> None:
+        pass
 
     def get(self, key: str) -> Any | None:
         try:

@@ -222,7 +222,20 @@ class Config:
         # No pool_pre_ping: db_setup checks a PostgreSQL connection at checkout without a round trip per request.
         # A pool as large as a worker's threads (GUNICORN_THREADS, 8): with SQLAlchemy's default of 5, the 6th to 8th
         # concurrent requests each opened a new server connection and closed it afterwards, under load every time.
+        # The same for a SQLite file, whose new connections each open the file and set its pragmas; an in-memory
+        # SQLite database keeps one connection and takes no pool size.
         self.SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True,
                                           "pool_size": _int(env.get("DATABASE_POOL_SIZE"), 10), "max_overflow": 10}
         if self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
             self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}, "hide_parameters": True}
+            if not _in_memory(self.SQLALCHEMY_DATABASE_URI):
+                self.SQLALCHEMY_ENGINE_OPTIONS.update(pool_size=_int(env.get("DATABASE_POOL_SIZE"), 10),
+                                                      max_overflow=10)
+
+
+def _in_memory(url: str) -> bool:
+    """Whether a SQLite URL names an in-memory database (no file)."""
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    return not database or database == ":memory:" or database.startswith("file::memory:")

@@ -164,24 +164,24 @@ def discreet_sender() -> str:
     return formataddr((current_app.config["DISCREET_SENDER_NAME"], address))
 
 
-def enqueue_signature_mail(kind: str, campaign: Campaign, signature, address: str,
-                           first_name: str, *, send: bool = True, payload: bytes | None = None) -> None:
+def enqueue_signature_mail(kind: str, signature, prepared: dict, *, send: bool = True) -> None:
     """Queue a signer's mail with only what the worker needs; it renders the mail and issues its links.
 
     One INSERT ... SELECT ... WHERE :send, compiled once: with `send` false it runs the same statement and inserts
     nothing, so a mail refused by a limit costs what a mail costs. `signature` is the Signature or its row (id and
-    language are read); `payload` the sealed personal data (seal_payload), made before the write transaction.
+    language are read); `prepared` is signer_mail_values(...), made before the write transaction (with the sealed
+    personal data): inside it, only the statement.
     """
     if kind not in SIGNER_MAILS:
         raise ValueError(f"not a signer's mail: {kind}")
-    now = coarse_now()
+    now = prepared["mail_now"]
     run(_signer_mail_statement(), {
-        "kind": kind, "status": OutboxStatus.QUEUED, "language": signature.language,
-        "message_id": new_message_id(), "campaign_id": campaign.id, "signature_id": signature.id,
-        "discreet": bool(campaign.discreet_mail),
-        "sender": discreet_sender() if campaign.discreet_mail else default_sender(signature.language),
-        "payload": payload if payload is not None else seal_payload({"to": address, "first_name": first_name}),
-        "attempts": 0, "last_error": "", "created_at": now, "next_attempt_at": now, "send": send,
+        "kind": kind, "status": prepared["mail_status"], "language": signature.language,
+        "message_id": prepared["message_id"], "campaign_id": prepared["campaign_id"], "signature_id": signature.id,
+        "discreet": prepared["discreet"],
+        "sender": prepared["sender_by_language"].get(signature.language, prepared["sender"]),
+        "payload": prepared["payload"], "attempts": 0, "last_error": "", "created_at": now, "next_attempt_at": now,
+        "send": send,
     })
 
 
@@ -208,18 +208,18 @@ def signer_mail_values(campaign, payload: bytes) -> dict:
     `senders` maps each language to its sender (a JSON object: the row's language picks one in SQL); `sender` is
     the discreet sender, or the sender of a language no longer configured.
     """
-    senders, sender = ("{}", discreet_sender()) if campaign.discreet_mail else _senders()
+    by_language, senders, sender = ({}, "{}", discreet_sender()) if campaign.discreet_mail else _senders()
     return {"mail_status": OutboxStatus.QUEUED, "message_id": new_message_id(), "campaign_id": campaign.id,
             "discreet": bool(campaign.discreet_mail), "senders": senders, "sender": sender,
-            "payload": payload, "mail_now": coarse_now()}
+            "sender_by_language": by_language, "payload": payload, "mail_now": coarse_now()}
 
 
-_SENDERS: dict[tuple, tuple[str, str]] = {}
+_SENDERS: dict[tuple, tuple[dict, str, str]] = {}
 
 
-def _senders() -> tuple[str, str]:
-    """Each configured language's sender (a JSON object) and the sender of any other language, worked out once per
-    version of the site settings (they name the senders) and of the configuration."""
+def _senders() -> tuple[dict, str, str]:
+    """Each configured language's sender (as a dict and as a JSON object) and the sender of any other language,
+    worked out once per version of the site settings (they name the senders) and of the configuration."""
     config = current_app.config
     key = (site_settings.version(), tuple(config["LANGUAGES"]), config["MAIL_DEFAULT_SENDER"])
     found = _SENDERS.get(key)
@@ -227,7 +227,7 @@ def _senders() -> tuple[str, str]:
         if len(_SENDERS) > 16:  # versions replaced by changes
             _SENDERS.clear()
         senders = {language: default_sender(language) for language in config["LANGUAGES"]}
-        found = _SENDERS[key] = (json.dumps(senders), default_sender(""))  # "": a language with no settings
+        found = _SENDERS[key] = (senders, json.dumps(senders), default_sender(""))  # "": no settings of its own
     return found
 
 

@@ -95,6 +95,28 @@ def test_a_change_committed_by_another_worker_drops_this_workers_pages(make_app,
     assert "After" in worker_a.test_client().get("/campaigns/pc").get_data(as_text=True)
 
 
+def test_a_request_checks_for_other_workers_drops_once_and_code_outside_requests_at_every_read(
+        cached_app, make_campaign, monkeypatch):
+    """The stamp file tells a worker that another one dropped the pages: one look per request (each look gives
+    up the interpreter lock for a system call), at the request's first read; outside a request, at every read."""
+    from petition_app import cache as cache_module
+    from tests.conftest import sign_data
+
+    make_campaign(slug="pc", count_confirmed_only=False)
+    client = cached_app.test_client()
+    data = sign_data(client, "pc")
+    looks: list[str | None] = []
+    real = cache_module.read_stamp
+    monkeypatch.setattr(cache_module, "read_stamp", lambda path: looks.append(path) or real(path))
+    # A sign POST reads the campaign, the site settings and the repeat limit from the cache (five looks before).
+    answer = client.post("/campaigns/pc/sign", data=data, headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"})
+    assert answer.status_code == 303 and len(looks) == 1
+    looks.clear()
+    for _ in range(3):
+        cached_app.extensions["petition_cache"].get("page:anything")
+    assert len(looks) == 3
+
+
 def test_signatures_do_not_drop_the_page_cache(cached_app, make_campaign):
     from petition_app.signing.service import SignatureInput, sign
 

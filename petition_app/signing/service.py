@@ -134,20 +134,26 @@ def sign(campaign: Campaign | SigningTarget, data: SignatureInput) -> Outcome:
         "created_at": coarse_now(),
         "repeat_mails": 0,
     }
-    payload = mailer.seal_payload({"to": address, "first_name": data.first_name})  # outside the write lock
+    # Everything that is not a statement is done before the write: the mail's sealed data and fields, and the
+    # repeat limit's quiet period (a cache entry, renewed by every attempt with this address).
+    mail = mailer.signer_mail_values(campaign, mailer.seal_payload({"to": address, "first_name": data.first_name}))
     count = not campaign.count_confirmed_only
+    cache = current_app.extensions["petition_cache"]
+    quiet_key = _repeat_key(campaign.id, hashed)
+    quiet = cache.get(quiet_key) is None
     if db.engine.dialect.name == "postgresql":
         _commit_callers_work()
-        inserted = _sign_in_one_statement(campaign, values, count, payload)
+        inserted = _sign_in_one_statement(values, count, mail, quiet)
     else:
+        today = datetime.now(timezone.utc).date()
         with write_lock.serialised():  # everything from here to the commit is the write transaction
             inserted, signature = _store(values, count=count)
-            allowed = _may_mail(campaign, signature, repeat=not inserted)
+            allowed = _may_mail(signature, repeat=not inserted, quiet=quiet, today=today)
             kind = "confirm" if signature.confirmed_at is None else "already_signed"
             # A limited repeat runs the mail's INSERT too (inserting nothing), so that it costs what a mail costs.
-            mailer.enqueue_signature_mail(kind, campaign, signature, address, data.first_name, send=allowed,
-                                          payload=payload)
+            mailer.enqueue_signature_mail(kind, signature, mail, send=allowed)
             db.session.commit()
+    cache.set(quiet_key, 1, REPEAT_QUIET_SECONDS)
     # The cached counter catches up within COUNTER_CACHE_SECONDS: no cache stampede per signature.
     return Outcome.SIGNED if inserted else Outcome.DUPLICATE
 
@@ -170,18 +176,13 @@ def _commit_callers_work() -> None:
         session.commit()
 
 
-def _sign_in_one_statement(campaign: SigningTarget, values: dict, count: bool, payload: bytes) -> bool:
+def _sign_in_one_statement(values: dict, count: bool, mail: dict, quiet: bool) -> bool:
     """PostgreSQL: the whole signature as one statement in a transaction of its own (see _one_statement); whether
     it added a row. One round trip: no BEGIN and COMMIT around it, nothing held between statements."""
-    cache = current_app.extensions["petition_cache"]
-    key = _repeat_key(campaign.id, values["email_hash"])
-    quiet = cache.get(key) is None
     row = run_alone(_one_statement(), {
-        **values, **mailer.signer_mail_values(campaign, payload), "notified_at": values["created_at"],
-        "count": count, "shard": counts.random_shard(), "today": datetime.now(timezone.utc).date(),
-        "per_day": REPEAT_MAILS_PER_DAY, "quiet": quiet,
+        **values, **mail, "notified_at": values["created_at"], "count": count, "shard": counts.random_shard(),
+        "today": datetime.now(timezone.utc).date(), "per_day": REPEAT_MAILS_PER_DAY, "quiet": quiet,
     })[0]
-    cache.set(key, 1, REPEAT_QUIET_SECONDS)
     return row.inserted
 
 
@@ -275,19 +276,15 @@ def _repeat_key(campaign_id: int, hashed: str) -> str:
     return "q:" + hashlib.sha256(f"{campaign_id}:{hashed}".encode()).hexdigest()[:32]
 
 
-def _may_mail(campaign: SigningTarget, signature, repeat: bool) -> bool:
-    """Whether this signing attempt may mail the address; every attempt runs the same reads and writes.
+def _may_mail(signature, repeat: bool, quiet: bool, today) -> bool:
+    """Whether this signing attempt may mail the address; every attempt runs the same statement.
 
     A new signature always gets its confirmation, and so does the first repeat of a day (the usual reason to sign
     again is a confirmation that went to spam). After that, at most REPEAT_MAILS_PER_DAY repeat mails a day, each
-    after REPEAT_QUIET_SECONDS without an attempt with this address. The day's count sits on the signature row
-    (a date, nothing finer); the quiet period is a cache entry that expires by itself.
+    after REPEAT_QUIET_SECONDS without an attempt with this address (`quiet`: the caller's cache entry, which
+    expires by itself). The day's count sits on the signature row (a date, nothing finer).
     """
-    today = datetime.now(timezone.utc).date()
     sent_today = signature.repeat_mails if signature.repeat_day == today else 0
-    cache = current_app.extensions["petition_cache"]
-    key = _repeat_key(campaign.id, signature.email_hash)
-    quiet = cache.get(key) is None
     allowed = not repeat or sent_today == 0 or (sent_today < REPEAT_MAILS_PER_DAY and quiet)
     day, mails = (today, sent_today + 1) if repeat and allowed else (signature.repeat_day, signature.repeat_mails)
     # notified_at (when the address was last mailed) moves in the same statement when the mail is allowed.
@@ -296,7 +293,6 @@ def _may_mail(campaign: SigningTarget, signature, repeat: bool) -> bool:
         "row": signature.id, "old_mails": signature.repeat_mails, "old_day": signature.repeat_day,
         "day": day, "mails": mails, "notified": notified,
     }).rowcount == 1
-    cache.set(key, 1, REPEAT_QUIET_SECONDS)
     return allowed and claimed
 
 
