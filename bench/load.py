@@ -29,7 +29,9 @@ servers. Ratios to the bare app measured in the same run are the figures to comp
 included: its gunicorn processes and, on PostgreSQL, its database backends (told apart by application_name; "of
 it db" is the app's backends' share). They move less with the machine's other load than requests per second.
 "bare p99" is the bare app's 99th percentile for the same workload (for the confirm POST: its sign flow), which
-tells a slow tail of the machine from one of the app. Nothing here asserts.
+tells a slow tail of the machine from one of the app. At SEED signatures each app rate is compared with the empty
+case twice: as measured, and against the bare app of each state (the bare app holds no signatures, so a change of
+its rate between the two states is the machine's); the second decides the 1.2x target. Nothing here asserts.
 
     .venv/bin/python bench/load.py                 # the full run recorded in BENCHMARKS.md (about 15 minutes)
     .venv/bin/python bench/load.py --short         # `make bench`: a few seconds per workload, 20,000 rows
@@ -527,7 +529,7 @@ def report(all_results: list[dict], args) -> None:
               f"signatures {res.get('seed_seconds', float('nan')):.1f} s; sizes {res['sizes']})")
         print(f"{'state':<22} {'workload':<14} {'bare/s':>8} {'app/s':>8} {'ratio':>6} {'p50 ms':>7} "
               f"{'p99 ms':>7} {'bare p99':>8} {'errors':>6} {'cpu bare':>8} {'cpu app':>8} {'of it db':>8}  target")
-        empty = {r["workload"]: r["app"]["rps"] for r in res["rows"] if r["state"] == "empty"}
+        empty = {r["workload"]: (r["app"]["rps"], r["bare"]["rps"]) for r in res["rows"] if r["state"] == "empty"}
         for r in res["rows"]:
             bare, app = r["bare"], r["app"]
             ratio = app["rps"] / bare["rps"] if bare["rps"] else float("nan")
@@ -536,9 +538,14 @@ def report(all_results: list[dict], args) -> None:
             else:
                 met = app["rps"] >= 330 and app["p99"] < 250 and app["errors"] == 0
                 target = f">= 330/s, p99 < 250 ms, 0 errors: {'met' if met else 'NOT met'}"
-            if r["state"] != "empty":
-                keep = app["rps"] / empty[r["workload"]] if empty.get(r["workload"]) else float("nan")
-                target += f"; {keep:.2f}x empty ({'met' if keep >= 1 / 1.2 else 'NOT met'} 1.2x)"
+            if r["state"] != "empty" and r["workload"] in empty:
+                # Against the empty case, as measured and against the bare app of each state: the bare app has
+                # no signatures, so what moves its rate between the two states is the machine, not the data.
+                app_empty, bare_empty = empty[r["workload"]]
+                keep = app["rps"] / app_empty if app_empty else float("nan")
+                fair = keep / (bare["rps"] / bare_empty) if bare_empty and bare["rps"] else float("nan")
+                target += (f"; {keep:.2f}x empty, {fair:.2f}x against bare "
+                           f"({'met' if fair >= 1 / 1.2 else 'NOT met'} 1.2x)")
             print(f"{r['state']:<22} {r['workload']:<14} {bare['rps']:>8.0f} {app['rps']:>8.0f} {ratio:>6.2f} "
                   f"{app['p50']:>7.1f} {app['p99']:>7.1f} {bare['p99']:>8.1f} {app['errors']:>6} {bare['cpu_ms']:>8.2f} "
                   f"{app['cpu_ms']:>8.2f} {app['cpu_db_ms']:>8.2f}  {target}")
