@@ -35,8 +35,11 @@ def read_stamp(path: str | None) -> tuple[int, int] | None:
 class MemoryCache:
     """One process's cache. With a stamp file, `clear_shared` in any process empties every process's cache."""
 
-    def __init__(self, stamp_path: str | None = None) -> None:
+    MAX_ENTRIES = 50_000  # pages, counters, signing targets, repeat-limit marks (one per signer for 10 minutes)
+
+    def __init__(self, stamp_path: str | None = None, max_entries: int = MAX_ENTRIES) -> None:
         self._data: dict[str, tuple[float, Any]] = {}
+        self._max = max_entries
         self._lock = threading.Lock()
         self._stamp_path = stamp_path
         self._stamp = self._read_stamp()
@@ -84,10 +87,20 @@ class MemoryCache:
 
     def set(self, key: str, value: Any, ttl: float) -> None:
         with self._lock:
-            if len(self._data) > 10_000:
-                now = time.monotonic()
-                self._data = {k: v for k, v in self._data.items() if v[0] >= now}
+            if len(self._data) >= self._max:
+                self._prune()
             self._data[key] = (time.monotonic() + ttl, value)
+
+    def _prune(self) -> None:
+        """Down to half the maximum: the expired entries, then if need be the oldest set (a dict keeps the order
+        of insertion). Half, so that the next prune is max/2 sets away: pruning to just under the maximum made
+        every set past it copy the whole dict (a spike's repeat-limit marks live 10 minutes, so none expire)."""
+        now = time.monotonic()
+        kept = {k: v for k, v in self._data.items() if v[0] >= now}
+        keep = self._max // 2
+        if len(kept) > keep:
+            kept = dict(list(kept.items())[len(kept) - keep:])
+        self._data = kept
 
     def delete(self, key: str) -> None:
         with self._lock:

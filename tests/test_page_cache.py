@@ -117,6 +117,25 @@ def test_a_request_checks_for_other_workers_drops_once_and_code_outside_requests
     assert len(looks) == 3
 
 
+def test_a_full_in_process_cache_keeps_its_newest_entries_and_copies_itself_once_per_half_of_them():
+    """In a spike every signer leaves a repeat-limit mark for 10 minutes: the cache fills with entries that have
+    not expired. Pruning to just under the maximum copied the whole dict on every set past it (a signing rate
+    that fell by half after some 20,000 signatures per worker); it now prunes to half, oldest first."""
+    from petition_app.cache import MemoryCache
+
+    store = MemoryCache(max_entries=100)
+    store.set("short", 1, 0.01)
+    copies, held = 0, store._data
+    for i in range(1000):
+        store.set(f"k{i}", i, 600)
+        if store._data is not held:
+            copies, held = copies + 1, store._data
+    assert copies <= 1000 // 50
+    assert len(store._data) <= 100
+    assert store.get("k999") == 999 and store.get("k960") == 960  # the newest stay
+    assert store.get("k0") is None and store.get("short") is None  # the oldest and the expired go
+
+
 def test_signatures_do_not_drop_the_page_cache(cached_app, make_campaign):
     from petition_app.signing.service import SignatureInput, sign
 
