@@ -6,6 +6,7 @@ import contextlib
 import os
 import re
 import secrets
+import threading
 import uuid
 from pathlib import Path
 
@@ -292,3 +293,29 @@ def sql_statements(engine):
         yield statements
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def at_the_same_moment(app, attempts: int, work) -> list:
+    """Run `work()` in `attempts` threads released together, each in an app context of its own (as concurrent
+    requests are); their results. Any error in a thread fails the test."""
+    barrier = threading.Barrier(attempts)
+    results: list = []
+    errors: list[BaseException] = []
+
+    def attempt() -> None:
+        barrier.wait()
+        try:
+            with app.app_context():
+                results.append(work())
+                db.session.remove()
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+
+    threads = [threading.Thread(target=attempt) for _ in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    return results
+

@@ -21,7 +21,7 @@ from petition_app.models import Campaign, CampaignStatus, OutboxMessage, OutboxS
 from petition_app.privacy import coarse_now, email_hash, normalise_email, signer_hash_key
 from petition_app.signing import service
 from petition_app.signing.service import Outcome, SignatureInput
-from tests.conftest import csrf_token, log_in, make_org, make_user
+from tests.conftest import at_the_same_moment, csrf_token, log_in, make_org, make_user
 from tests.mailbox import Mailbox, SMTPServer
 
 
@@ -281,8 +281,6 @@ def test_a_confirmation_link_confirms_and_counts_once_and_a_dead_link_changes_no
 
 
 def test_confirmations_of_one_link_at_the_same_moment_count_once(make_app):
-    import threading
-
     app = make_app()
     with app.app_context():
         org = make_org("burst-org", "Burst")
@@ -293,26 +291,8 @@ def test_confirmations_of_one_link_at_the_same_moment_count_once(make_app):
         service.sign(campaign, person("Anna", "anna@example.org"))
         link = tokens.issue(tokens.CONFIRM, 7, signature_id=row("anna@example.org", campaign).id)
         db.session.commit()
-    attempts = 8
-    barrier = threading.Barrier(attempts)
-    found, errors = [], []
-
-    def attempt() -> None:
-        barrier.wait()
-        try:
-            with app.app_context():
-                found.append(service.confirm_link(link))
-                db.session.remove()
-        except BaseException as error:  # noqa: BLE001
-            errors.append(error)
-
-    threads = [threading.Thread(target=attempt) for _ in range(attempts)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert len(found) == attempts and None not in found
+    found = at_the_same_moment(app, 8, lambda: service.confirm_link(link))
+    assert len(found) == 8 and None not in found
     with app.app_context():
         assert count_of(db.session.execute(sa.select(Campaign).where(Campaign.slug == "burst")).scalar_one()) == 1
 

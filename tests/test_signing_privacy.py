@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import random
 import re
-import threading
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
@@ -17,7 +16,7 @@ from petition_app import sealing
 from petition_app.extensions import db
 from petition_app.models import Campaign, CampaignStatus, Organisation, OutboxMessage, OutboxStatus, Signature
 from petition_app.signing.service import SignatureInput, confirm, sign
-from tests.conftest import ON_POSTGRES, csrf_token, sign_data
+from tests.conftest import ON_POSTGRES, at_the_same_moment, csrf_token, sign_data
 
 HX = {"HX-Request": "true"}
 _TOKEN_VALUE = re.compile(rb'(name="csrf_token" type="hidden" value=")[^"]+(")|("X-CSRFToken": ")[^"]+(")')
@@ -414,25 +413,8 @@ def test_repeats_at_the_same_moment_send_one_mail_between_them(make_app):
         campaign = new_campaign("burst")
         campaign_id = campaign.id
         sign(campaign, SignatureInput("Anna", "Ivanova", "anna@example.org", "DE"))
-    attempts = 10
-    barrier = threading.Barrier(attempts)
-    errors: list[BaseException] = []
-
-    def attempt() -> None:
-        barrier.wait()
-        try:
-            with app.app_context():
-                sign(db.session.get(Campaign, campaign_id), SignatureInput("Anna", "I", "anna@example.org", "DE"))
-                db.session.remove()
-        except BaseException as error:  # noqa: BLE001
-            errors.append(error)
-
-    threads = [threading.Thread(target=attempt) for _ in range(attempts)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    at_the_same_moment(app, 10, lambda: sign(db.session.get(Campaign, campaign_id),
+                                             SignatureInput("Anna", "I", "anna@example.org", "DE")))
     with app.app_context():
         queued = db.session.execute(sa.select(sa.func.count()).select_from(OutboxMessage).where(
             OutboxMessage.status == OutboxStatus.QUEUED)).scalar_one()
