@@ -11,7 +11,7 @@ from petition_app import counts
 from petition_app.extensions import db
 from petition_app.models import Campaign, CampaignStatus, Signature
 from petition_app.signing.service import Outcome, SignatureInput, sign
-from tests.conftest import sql_statements
+from tests.conftest import at_the_same_moment, sql_statements
 
 
 def test_counter_fragment_has_cache_headers_and_answers_304_to_its_etag(client, make_campaign):
@@ -158,26 +158,13 @@ def test_concurrent_adds_spread_over_shards_and_sum_exactly(make_app):
     app = make_app()
     campaign_id = _open_campaign(app, "shards")
     threads_n, adds = 8, 40
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(threads_n)
 
     def adder() -> None:
-        barrier.wait()
-        try:
-            with app.app_context():
-                for i in range(adds):
-                    counts.add(campaign_id, -1 if i % 10 == 9 else 1)
-                    db.session.commit()
-                db.session.remove()
-        except BaseException as error:  # noqa: BLE001
-            errors.append(error)
+        for i in range(adds):
+            counts.add(campaign_id, -1 if i % 10 == 9 else 1)
+            db.session.commit()
 
-    threads = [threading.Thread(target=adder) for _ in range(threads_n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    at_the_same_moment(app, threads_n, adder)
     with app.app_context():
         assert db.session.get(Campaign, campaign_id).signature_count == threads_n * (adds - 2 * (adds // 10))
         shards = db.session.execute(
