@@ -164,16 +164,16 @@ def discreet_sender() -> str:
     return formataddr((current_app.config["DISCREET_SENDER_NAME"], address))
 
 
-def enqueue_signature_mail(kind: str, signature, prepared: dict, *, send: bool = True) -> None:
+def enqueue_signature_mail(signature, prepared: dict, *, send: bool = True) -> None:
     """Queue a signer's mail with only what the worker needs; it renders the mail and issues its links.
 
     One INSERT ... SELECT ... WHERE :send, compiled once: with `send` false it runs the same statement and inserts
-    nothing, so a mail refused by a limit costs what a mail costs. `signature` is the Signature or its row (id and
-    language are read); `prepared` is signer_mail_values(...), made before the write transaction (with the sealed
-    personal data): inside it, only the statement.
+    nothing, so a mail refused by a limit costs what a mail costs. `signature` is the Signature or its row (id,
+    language and confirmed_at are read: the confirmation while unconfirmed, else "already signed", as
+    signer_mails_from decides in SQL); `prepared` is signer_mail_values(...), made before the write transaction
+    (with the sealed personal data): inside it, only the statement.
     """
-    if kind not in SIGNER_MAILS:
-        raise ValueError(f"not a signer's mail: {kind}")
+    kind = SIGNER_MAILS[0] if signature.confirmed_at is None else SIGNER_MAILS[1]
     now = prepared["mail_now"]
     run(_signer_mail_statement(), {
         "kind": kind, "status": prepared["mail_status"], "language": signature.language,

@@ -150,9 +150,8 @@ def sign(campaign: Campaign | SigningTarget, data: SignatureInput) -> Outcome:
         with write_lock.serialised():  # everything from here to the commit is the write transaction
             inserted, signature = _store(values, count=count)
             allowed = _may_mail(signature, repeat=not inserted, quiet=quiet, today=today)
-            kind = "confirm" if signature.confirmed_at is None else "already_signed"
             # A limited repeat runs the mail's INSERT too (inserting nothing), so that it costs what a mail costs.
-            mailer.enqueue_signature_mail(kind, signature, mail, send=allowed)
+            mailer.enqueue_signature_mail(signature, mail, send=allowed)
             db.session.commit()
     cache.set(quiet_key, 1, REPEAT_QUIET_SECONDS)
     # The cached counter catches up within COUNTER_CACHE_SECONDS: no cache stampede per signature.
