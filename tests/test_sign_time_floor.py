@@ -1,0 +1,86 @@
+"""The time a signature takes tells nothing: every write, new or repeated, is held until it has taken the floor.
+
+Whether it works is measured, not asserted here (`bench/sign_timing.py`: a time threshold tells new from repeated
+signatures no better than chance); these tests pin the mechanism: which writes are held, for how long, by what.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from petition_app.extensions import db
+from petition_app.models import Signature
+from petition_app.signing import timefloor
+from petition_app.signing.service import REPEAT_MAILS_PER_DAY, Outcome, SignatureInput, sign
+from petition_app.signing.timefloor import MAX_WAIT, TimeFloor
+
+MS = 0.001
+
+
+class Waits:
+    """Stands in for time.sleep: the waits asked for, none taken."""
+
+    def __init__(self) -> None:
+        self.asked: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.asked.append(seconds)
+
+
+def test_a_write_faster_than_the_floor_waits_up_to_it_and_a_slower_one_not_at_all():
+    waits = Waits()
+    floor = TimeFloor(sleep=waits)
+    for _ in range(100):
+        floor.hold(2 * MS)
+    assert floor.floor == pytest.approx(2 * MS)
+    assert waits.asked == []  # none was faster than the floor
+    assert floor.hold(1.5 * MS) == pytest.approx(0.5 * MS)
+    assert floor.hold(3 * MS) == 0.0
+    assert floor.hold(0.2 * MS) == pytest.approx(1.8 * MS)
+    assert waits.asked == pytest.approx([0.5 * MS, 1.8 * MS])
+
+
+def test_the_floor_is_a_high_quantile_of_recent_writes_not_their_slowest():
+    floor = TimeFloor(sleep=Waits())
+    for i in range(1, 101):
+        floor.hold(i * 0.01 * MS)  # 0.01 ms ... 1 ms
+    assert 0.97 * MS <= floor.floor < 1 * MS  # the 98th percentile: the slowest writes do not set it
+    # A spike: the floor follows the recent writes, old ones leave the window.
+    for _ in range(timefloor.WINDOW):
+        floor.hold(40 * MS)
+    assert floor.floor == pytest.approx(40 * MS)
+    for _ in range(timefloor.WINDOW):
+        floor.hold(1 * MS)
+    assert floor.floor == pytest.approx(1 * MS)
+
+
+def test_no_write_waits_longer_than_the_cap_however_slow_the_others():
+    waits = Waits()
+    floor = TimeFloor(sleep=waits)
+    for _ in range(50):
+        floor.hold(80 * MS)
+    assert floor.hold(1 * MS) == MAX_WAIT
+    assert waits.asked == [MAX_WAIT]
+
+
+def test_every_signature_new_repeated_or_over_the_mail_limit_is_held(app, make_campaign):
+    campaign = make_campaign(slug="held")
+    held: list[float] = []
+
+    class Recording(TimeFloor):
+        def hold(self, took: float) -> float:
+            held.append(took)
+            return super().hold(took)
+
+    app.extensions["sign_time_floor"] = Recording(sleep=Waits())
+    anna = SignatureInput("Anna", "Example", "anna@example.org", "DE")
+    assert sign(campaign, anna) is Outcome.SIGNED
+    assert sign(campaign, anna) is Outcome.DUPLICATE  # the first repeat of the day: mailed
+    db.session.execute(sa.update(Signature).values(repeat_day=datetime.now(timezone.utc).date(),
+                                                   repeat_mails=REPEAT_MAILS_PER_DAY))
+    db.session.commit()
+    assert sign(campaign, anna) is Outcome.DUPLICATE  # over the day's limit: not mailed
+    assert len(held) == 3 and all(took > 0 for took in held)
