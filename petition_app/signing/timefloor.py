@@ -6,7 +6,7 @@ write and no log to flush. Measured one request at a time over loopback, that sh
 enough to tell the two apart most of the time (`bench/sign_timing.py`). The work cannot be made equal to the
 microsecond on every machine, so the time is: every write is held until it has taken as long as nearly all recent
 writes of this process took (a high quantile of the last WINDOW), whichever path it took. On a quiet server, where
-a difference could be measured, that costs a fraction of a millisecond per signature. Under load the writes' own
+a difference could be measured, that costs about a millisecond per signature. Under load the writes' own
 spread (waiting for the database) is many times the difference, and the wait is capped at MAX_WAIT so that a spike
 does not hold the server's threads asleep.
 """
