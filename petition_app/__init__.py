@@ -107,9 +107,7 @@ def _init_extensions(app: Flask) -> None:
         app.config.get("REDIS_URL"), app.config["REDIS_KEY_PREFIX"], str(Path(app.instance_path) / "cache-stamp"))
     app.before_request_funcs.setdefault(None, []).insert(0, cache.begin_request)  # before anything reads it
     app.teardown_request(lambda _error: cache.end_request())
-    from petition_app.signing.timefloor import TimeFloor
-
-    app.extensions["sign_time_floor"] = TimeFloor()  # per process: each worker times its own writes
+    app.extensions["time_floors"] = {}  # timefloor.py: per process, each worker times its own work
     import petition_app.models  # noqa: F401  (register the tables)
 
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from sqlalchemy import Boolean, Date, Integer, bindparam, delete, func, select, text, update
 
-from petition_app import counts, mailer, pagecache, sealing, tokens, webhooks, write_lock
+from petition_app import counts, mailer, pagecache, sealing, timefloor, tokens, webhooks, write_lock
 from petition_app.db_setup import checkpoint_wal
 from petition_app.extensions import db, run, run_alone
 from petition_app.models import Campaign, CampaignStatus, Organisation, OutboxMessage, Signature, Token
@@ -107,7 +107,7 @@ def sign(campaign: Campaign | SigningTarget, data: SignatureInput) -> Outcome:
     INSERT ... ON CONFLICT DO NOTHING, the count that adds nothing for a repeat, the read of the row, its update,
     the mail's INSERT that inserts nothing when a limit refuses it) and get the same answer: neither the page, nor
     the count, nor the time taken may tell a visitor whether the address had signed (the database does not do the
-    same work for them, so the time is evened out: timefloor.py). The address's owner gets the mail that fits: the
+    same work for them, so the time is evened out: petition_app/timefloor.py). The address's owner gets the mail that fits: the
     confirmation (with a fresh link) while unconfirmed, else "you have already signed".
     `campaign` is the campaign or its SigningTarget.
     """
@@ -157,7 +157,7 @@ def sign(campaign: Campaign | SigningTarget, data: SignatureInput) -> Outcome:
             mailer.enqueue_signature_mail(signature, mail, send=allowed)
             db.session.commit()
     # Held until it has taken as long as nearly every recent signature, new or not (outside SQLite's write lock).
-    current_app.extensions["sign_time_floor"].hold(time.perf_counter() - started)
+    timefloor.hold("sign", started)
     cache.set(quiet_key, 1, REPEAT_QUIET_SECONDS)
     # The cached counter catches up within COUNTER_CACHE_SECONDS: no cache stampede per signature.
     return Outcome.SIGNED if inserted else Outcome.DUPLICATE

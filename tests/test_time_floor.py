@@ -1,7 +1,8 @@
-"""The time a signature takes tells nothing: every write, new or repeated, is held until it has taken the floor.
+"""The time of a signature or of a password reset request tells nothing: the work, whichever way it went (a new or
+a repeated signature, an address with or without an account), is held until it has taken its floor.
 
-Whether it works is measured, not asserted here (`bench/sign_timing.py`: a time threshold tells new from repeated
-signatures no better than chance); these tests pin the mechanism: which writes are held, for how long, by what.
+Whether it works is measured, not asserted here (`bench/sign_timing.py`, `bench/password_reset.py`: a time
+threshold tells the cases apart no better than chance); these tests pin the mechanism: what is held, for how long.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from datetime import datetime, timezone
 import pytest
 import sqlalchemy as sa
 
+from petition_app import timefloor
+from petition_app.admin import accounts
 from petition_app.extensions import db
 from petition_app.models import Signature
-from petition_app.signing import timefloor
 from petition_app.signing.service import REPEAT_MAILS_PER_DAY, Outcome, SignatureInput, sign
-from petition_app.signing.timefloor import MAX_WAIT, TimeFloor
+from petition_app.timefloor import MAX_WAIT, TimeFloor
+from tests.conftest import make_user
 
 MS = 0.001
 
@@ -66,8 +69,8 @@ def test_no_write_waits_longer_than_the_cap_however_slow_the_others():
     assert waits.asked == [MAX_WAIT]
 
 
-def test_every_signature_new_repeated_or_over_the_mail_limit_is_held(app, make_campaign):
-    campaign = make_campaign(slug="held")
+def recorded(name: str) -> list[float]:
+    """Install a floor for `name` that records the time of each piece of work it holds (and sleeps not); the list."""
     held: list[float] = []
 
     class Recording(TimeFloor):
@@ -75,7 +78,13 @@ def test_every_signature_new_repeated_or_over_the_mail_limit_is_held(app, make_c
             held.append(took)
             return super().hold(took)
 
-    app.extensions["sign_time_floor"] = Recording(sleep=Waits())
+    timefloor.floors()[name] = Recording(sleep=Waits())
+    return held
+
+
+def test_every_signature_new_repeated_or_over_the_mail_limit_is_held(app, make_campaign):
+    campaign = make_campaign(slug="held")
+    held = recorded("sign")
     anna = SignatureInput("Anna", "Example", "anna@example.org", "DE")
     assert sign(campaign, anna) is Outcome.SIGNED
     assert sign(campaign, anna) is Outcome.DUPLICATE  # the first repeat of the day: mailed
@@ -84,3 +93,13 @@ def test_every_signature_new_repeated_or_over_the_mail_limit_is_held(app, make_c
     db.session.commit()
     assert sign(campaign, anna) is Outcome.DUPLICATE  # over the day's limit: not mailed
     assert len(held) == 3 and all(took > 0 for took in held)
+
+
+def test_a_password_reset_request_is_held_with_or_without_an_account_and_apart_from_signatures(app):
+    make_user("admin@example.org")
+    resets, signatures = recorded("password_reset"), recorded("sign")
+    with app.test_request_context():
+        accounts.request_reset("admin@example.org")
+        accounts.request_reset("nobody@example.org")
+    assert len(resets) == 2 and all(took > 0 for took in resets)
+    assert signatures == []  # each kind of work has a floor of its own
