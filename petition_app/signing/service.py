@@ -107,8 +107,8 @@ def sign(campaign: Campaign | SigningTarget, data: SignatureInput) -> Outcome:
     INSERT ... ON CONFLICT DO NOTHING, the count that adds nothing for a repeat, the read of the row, its update,
     the mail's INSERT that inserts nothing when a limit refuses it) and get the same answer: neither the page, nor
     the count, nor the time taken may tell a visitor whether the address had signed (the database does not do the
-    same work for them, so the time is evened out: petition_app/timefloor.py). The address's owner gets the mail that fits: the
-    confirmation (with a fresh link) while unconfirmed, else "you have already signed".
+    same work for them, so the time is evened out: petition_app/timefloor.py). The address's owner gets the mail
+    that fits: the confirmation (with a fresh link) while unconfirmed, else "you have already signed".
     `campaign` is the campaign or its SigningTarget.
     """
     if isinstance(campaign, Campaign):
