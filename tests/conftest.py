@@ -318,4 +318,3 @@ def at_the_same_moment(app, attempts: int, work) -> list:
         thread.join()
     assert errors == []
     return results
-
